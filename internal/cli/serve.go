@@ -1,0 +1,143 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/codeqr/codeqr/internal/api"
+	"github.com/codeqr/codeqr/internal/events"
+	"github.com/codeqr/codeqr/internal/links"
+	"github.com/codeqr/codeqr/internal/pages"
+	"github.com/codeqr/codeqr/internal/projects"
+	"github.com/codeqr/codeqr/internal/qrcodes"
+	"github.com/codeqr/codeqr/internal/tags"
+	"github.com/codeqr/codeqr/internal/webhooks"
+)
+
+// runServe is the whole wiring of a server process, in order:
+// config → logger → database → migrations → services → delivery → HTTP →
+// signals → ordered shutdown.
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cf := bindConfig(fs, true)
+	if err := parseWithEnv(fs, args); err != nil {
+		return err
+	}
+	cfg, err := cf.finish()
+	if err != nil {
+		return err
+	}
+	logger := newLogger(stderr, cfg.LogLevel)
+
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	st, err := openStore(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if _, err := st.Migrate(ctx); err != nil {
+		return err
+	}
+	if err := st.CheckSchema(ctx); err != nil {
+		return err
+	}
+
+	projectSvc := projects.NewService(st, nil)
+	if err := firstStart(ctx, projectSvc, stdout); err != nil {
+		return err
+	}
+
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	deliverer := webhooks.NewDeliverer(st, cfg, logger, registry)
+	eventWriter := events.NewWriter(deliverer.Notify, nil)
+	tagSvc := tags.NewService(st, nil)
+	server := api.New(api.Deps{
+		Logger:   logger,
+		Config:   cfg,
+		Store:    st,
+		Projects: projectSvc,
+		Tags:     tagSvc,
+		Links:    links.NewService(st, eventWriter, tagSvc, cfg),
+		QRCodes:  qrcodes.NewService(st, eventWriter, tagSvc, cfg),
+		Pages:    pages.NewService(st, eventWriter, tagSvc, cfg),
+		Webhooks: webhooks.NewService(st, eventWriter, tagSvc, cfg),
+		Metrics:  promhttp.HandlerFor(registry, promhttp.HandlerOpts{}),
+	})
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	httpServer := &http.Server{
+		Handler:           server.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          nil,
+	}
+
+	if err := deliverer.Start(ctx); err != nil {
+		return err
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- httpServer.Serve(ln) }()
+	logger.Info("codeqr: serving", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "database", st.Dialect().Name(), "version", Version)
+
+	select {
+	case <-ctx.Done():
+	case err := <-serveErr:
+		if !errors.Is(err, http.ErrServerClosed) {
+			deliverer.Stop()
+			return fmt.Errorf("http: %w", err)
+		}
+	}
+	logger.Info("codeqr: shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	// Stop taking requests first, so every event they wrote is committed, then
+	// let in-flight deliveries finish or hand them back.
+	if err := httpServer.Shutdown(shutdownCtx); err != nil {
+		logger.Warn("codeqr: http shutdown", "err", err)
+	}
+	deliverer.Stop()
+	logger.Info("codeqr: stopped")
+	return nil
+}
+
+// firstStart creates project "default" and prints its key, once, on a new database.
+func firstStart(ctx context.Context, ps *projects.Service, stdout io.Writer) error {
+	n, err := ps.Count(ctx)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	_, key, created, err := ps.EnsureWithKey(ctx, "default", "first start", nil)
+	if err != nil {
+		return err
+	}
+	if created {
+		fmt.Fprintf(stdout, "Created project \"default\". Its API key (shown once, keep it):\n%s\n", key)
+	}
+	return nil
+}

@@ -1,0 +1,215 @@
+// Package store is the one door to the database: it opens SQLite or PostgreSQL,
+// applies the versioned migrations of each, and runs transactions.
+//
+// Contract, for every package that writes SQL against it:
+//   - SQL is written once, with $1, $2 … placeholders, which both dialects accept.
+//     Where the dialects really differ, the difference is a method of Dialect,
+//     never an `if sqlite` in domain code.
+//   - Times are int64 Unix milliseconds (see Millis), booleans are BOOLEAN,
+//     JSON documents are TEXT.
+//   - A lookup that finds nothing returns ErrNotFound, never (nil, nil).
+//   - Every change and the events describing it are written through one Tx
+//     (InTx), so they commit together or not at all.
+//
+// SQLite runs with one write connection beside a pool of readers: writers queue
+// in Go instead of failing with "database is locked", and readers never wait for
+// writers (WAL). Busy errors that still come from other processes sharing the
+// file (e.g. `codeqr keys create` while `serve` runs) are retried in InTx.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// ErrNotFound is returned when a row that was asked for does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Querier is what both a *sql.DB and a transaction offer; functions that only
+// read take a Querier so they work inside and outside transactions.
+type Querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Dialect is everything that differs between SQLite and PostgreSQL.
+type Dialect interface {
+	// Name is "sqlite" or "postgres".
+	Name() string
+	// IsUniqueViolation reports whether err is a unique or primary key violation.
+	IsUniqueViolation(err error) bool
+	// IsBusy reports whether err means "try the transaction again" (SQLite busy,
+	// PostgreSQL serialization failure or deadlock).
+	IsBusy(err error) bool
+	// SkipLocked is appended to a claiming SELECT: " FOR UPDATE SKIP LOCKED" on
+	// PostgreSQL, where several nodes claim concurrently; empty on SQLite, where
+	// the single writer already serialises claims.
+	SkipLocked() string
+	// lockMigrations makes concurrent migrators wait for each other.
+	lockMigrations(ctx context.Context, tx *sql.Tx) error
+}
+
+// Store holds the connection pools of one database.
+type Store struct {
+	write   *sql.DB
+	read    *sql.DB
+	dialect Dialect
+	logger  *slog.Logger
+}
+
+// Options tune Open. The zero value is right for a server.
+type Options struct {
+	// MaxConns caps PostgreSQL connections (default 20) and SQLite readers (default 4).
+	MaxConns int
+	Logger   *slog.Logger
+}
+
+// Open connects to PostgreSQL when databaseURL is set, else to the SQLite file
+// at sqlitePath (creating its folder). It does not migrate; see Migrate.
+func Open(ctx context.Context, databaseURL, sqlitePath string, opts Options) (*Store, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	var (
+		s   *Store
+		err error
+	)
+	if databaseURL != "" {
+		s, err = openPostgres(databaseURL, opts)
+	} else {
+		s, err = openSQLite(sqlitePath, opts)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.write.PingContext(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("store: connect to %s: %w", s.dialect.Name(), err)
+	}
+	return s, nil
+}
+
+// Close closes every pool.
+func (s *Store) Close() error {
+	err := s.write.Close()
+	if s.read != s.write {
+		err = errors.Join(err, s.read.Close())
+	}
+	return err
+}
+
+// Dialect tells which database this is and how it differs.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// Read is for queries outside a transaction. On SQLite it is a pool of readers
+// that sees every committed write.
+func (s *Store) Read() Querier { return s.read }
+
+// Ping checks that the database answers (readiness).
+func (s *Store) Ping(ctx context.Context) error { return s.write.PingContext(ctx) }
+
+// Tx is a database transaction that can also run functions after it commits,
+// e.g. to wake the delivery dispatcher only once its rows are visible.
+type Tx struct {
+	*sql.Tx
+	afterCommit []func()
+}
+
+// AfterCommit registers f to run once the transaction has committed.
+func (tx *Tx) AfterCommit(f func()) { tx.afterCommit = append(tx.afterCommit, f) }
+
+const maxBusyRetries = 20
+
+// InTx runs fn in a write transaction and commits it if fn returns nil. fn may
+// run more than once when the database asks for a retry, so it must not have
+// side effects outside tx (use AfterCommit for those).
+func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	for attempt := 0; ; attempt++ {
+		err := s.inTxOnce(ctx, fn)
+		if err == nil || !s.dialect.IsBusy(err) || attempt >= maxBusyRetries || ctx.Err() != nil {
+			return err
+		}
+		s.logger.DebugContext(ctx, "store: retrying busy transaction", "attempt", attempt+1, "err", err)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(attempt+1) * 5 * time.Millisecond):
+		}
+	}
+}
+
+func (s *Store) inTxOnce(ctx context.Context, fn func(tx *Tx) error) error {
+	sqlTx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	tx := &Tx{Tx: sqlTx}
+	if err := fn(tx); err != nil {
+		_ = sqlTx.Rollback()
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	for _, f := range tx.afterCommit {
+		f()
+	}
+	return nil
+}
+
+// Millis converts a time to the stored representation.
+func Millis(t time.Time) int64 { return t.UnixMilli() }
+
+// FromMillis converts a stored time back, in UTC.
+func FromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+// NullMillis converts a nullable stored time; nil when NULL.
+func NullMillis(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := FromMillis(v.Int64)
+	return &t
+}
+
+// MillisOrNil is the argument form of an optional time.
+func MillisOrNil(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return t.UnixMilli()
+}
+
+// NullString returns nil for NULL, else a pointer to the string.
+func NullString(v sql.NullString) *string {
+	if !v.Valid {
+		return nil
+	}
+	s := v.String
+	return &s
+}
+
+// StringOrNil is the argument form of an optional string.
+func StringOrNil(s *string) any {
+	if s == nil {
+		return nil
+	}
+	return *s
+}
+
+// Placeholders returns "$start, $start+1, …" n times, for IN lists.
+func Placeholders(start, n int) string {
+	b := make([]byte, 0, n*4)
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = fmt.Appendf(b, "$%d", start+i)
+	}
+	return string(b)
+}
