@@ -1,0 +1,87 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"io"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+var keyLine = regexp.MustCompile(`^codeqr_[0-9A-Za-z]{32}$`)
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
+}
+
+func TestKeysCreatePrintsKeyLast(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	var out, errOut bytes.Buffer
+	if code := Run(context.Background(), []string{"keys", "create", "--data-dir", dir, "--project", "acme", "--scopes", "links.read,links.write"}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if !keyLine.MatchString(lastLine(out.String())) || !strings.Contains(out.String(), "created project acme") {
+		t.Fatalf("output: %q", out.String())
+	}
+	out.Reset()
+	if code := Run(context.Background(), []string{"keys", "create", "--data-dir", dir, "--project", "acme"}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if strings.Contains(out.String(), "created project") || !keyLine.MatchString(lastLine(out.String())) {
+		t.Fatalf("second key output: %q", out.String())
+	}
+	if code := Run(context.Background(), []string{"keys", "create", "--data-dir", dir, "--scopes", "everything"}, io.Discard, io.Discard); code == 0 {
+		t.Fatal("unknown scope accepted")
+	}
+}
+
+func TestMigrateAndVersion(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	if code := Run(context.Background(), []string{"migrate", "--data-dir", t.TempDir()}, &out, io.Discard); code != 0 {
+		t.Fatalf("migrate exit %d", code)
+	}
+	if !strings.Contains(out.String(), "schema is at version") {
+		t.Fatalf("migrate output %q", out.String())
+	}
+	out.Reset()
+	if code := Run(context.Background(), []string{"version"}, &out, io.Discard); code != 0 || !strings.HasPrefix(out.String(), "codeqr ") {
+		t.Fatalf("version: %d %q", code, out.String())
+	}
+	if code := Run(context.Background(), []string{"frobnicate"}, io.Discard, io.Discard); code != 2 {
+		t.Fatalf("unknown command exit %d", code)
+	}
+}
+
+// Every flag can come from CODEQR_<FLAG>; the command line wins over the environment.
+func TestEnvironmentFillsFlags(t *testing.T) {
+	t.Setenv("CODEQR_RETRY_SCHEDULE", "1s,2s")
+	t.Setenv("CODEQR_DELIVERY_TIMEOUT", "3s")
+	t.Setenv("CODEQR_ADDR", ":9999")
+	t.Setenv("CODEQR_WEBHOOKS_ALLOW_HTTP", "true")
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	cf := bindConfig(fs, true)
+	if err := parseWithEnv(fs, []string{"--addr", "127.0.0.1:1234"}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := cf.finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Addr != "127.0.0.1:1234" || cfg.DeliveryTimeout != 3*time.Second || !cfg.WebhooksAllowHTTP ||
+		len(cfg.RetrySchedule) != 2 || cfg.RetrySchedule[1] != 2*time.Second || cfg.BaseURL != "http://127.0.0.1:1234" {
+		t.Fatalf("config %+v", cfg)
+	}
+	t.Setenv("CODEQR_DELIVERY_TIMEOUT", "soon")
+	fs = flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	bindConfig(fs, true)
+	if err := parseWithEnv(fs, nil); err == nil || !strings.Contains(err.Error(), "CODEQR_DELIVERY_TIMEOUT") {
+		t.Fatalf("bad env value: %v", err)
+	}
+}
