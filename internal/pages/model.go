@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -128,7 +129,7 @@ type Theme struct {
 	Accent     string `json:"accent"`
 }
 
-// DefaultTheme is used for every colour a client leaves out.
+// defaultTheme is used for every colour a client leaves out (never mutated).
 var defaultTheme = Theme{Background: "#ffffff", Text: "#111827", Accent: "#2563eb"}
 
 // DefaultTheme returns the colours of a page that sets none.
@@ -296,7 +297,7 @@ func normalizeForm(f *Form) error {
 		if fd.Type == "" {
 			fd.Type = "text"
 		}
-		if !contains(fieldTypes, fd.Type) {
+		if !slices.Contains(fieldTypes, fd.Type) {
 			return errs.Invalid("%s.type %q is unknown: use %s", at, truncate(fd.Type), strings.Join(fieldTypes, ", "))
 		}
 	}
@@ -341,15 +342,6 @@ func normalizeTheme(t *Theme) (Theme, error) {
 		*c.out = strings.ToLower(c.in)
 	}
 	return out, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 func truncate(s string) string {
