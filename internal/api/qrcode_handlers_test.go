@@ -313,6 +313,11 @@ func TestQRCodeKeySpaceAndStatic(t *testing.T) {
 		var q qrcodes.QRCode
 		e.want(e.do("POST", "/api/qrcodes", e.key, map[string]any{"url": "https://example.com", "key": "mine"}), 201, &q)
 		e.wantError(e.do("PATCH", "/api/qrcodes/"+q.ID, e.key, map[string]any{"key": "taken"}), 409, "taken")
+		var lower qrcodes.QRCode
+		e.want(e.do("POST", "/api/qrcodes", e.key, map[string]any{"url": "https://example.com", "level": "h", "fgColor": "#AABBCC", "bgColor": "#000000"}), 201, &lower)
+		if lower.Level != "H" || lower.FgColor != "#aabbcc" {
+			t.Fatalf("normalisation: %+v", lower)
+		}
 		// Unknown domain.
 		e.wantError(e.do("POST", "/api/qrcodes", e.key, map[string]any{"url": "https://example.com", "domain": "evil.test"}), 422, "domain")
 

@@ -5,6 +5,23 @@
 //
 // Every change and its qrcode.* event are written in one transaction; a change
 // that changes nothing writes nothing and sends nothing.
+//
+// Behaviour worth knowing:
+//   - A logo covers up to 20 % of the symbol's width, so a code with a logo is
+//     stored and drawn with level Q at least (L and M are raised to Q; removing
+//     the logo later keeps the level).
+//   - A logo that cannot be fetched (guarded by netguard, 5 s, at most 1 MiB,
+//     PNG/JPEG/GIF) is left out of the image and a warning is logged: the code
+//     still scans.
+//   - What a symbol encodes (Payload) is at most 2,000 bytes, the limit of the
+//     public renderer, so every code's `image` URL works without a key.
+//   - PATCH: an absent field keeps its value; null resets it to its default
+//     (colours, size, level, margin, static, archived) or to null. Changing the
+//     type drops the url or content that no longer applies; making a code static
+//     releases its short key; making it dynamic claims one (random unless key is given).
+//   - Bulk create and bulk update are all or nothing (one transaction; the
+//     error names the failing item as "item N"). Bulk delete skips ids that name
+//     no code of the project and reports deletedCount.
 package qrcodes
 
 import (

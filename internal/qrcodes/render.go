@@ -64,12 +64,13 @@ func DefaultDesign() Design {
 
 var colorRE = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
 
-// Normalize lower-cases the colours and raises the level to Q when a logo
+// Normalize lower-cases the colours, upper-cases the level, and raises the level to Q when a logo
 // covers part of the symbol (a logo with L or M would eat too much of the
 // error correction). It then validates.
 func (d Design) Normalize() (Design, error) {
 	d.FgColor = strings.ToLower(d.FgColor)
 	d.BgColor = strings.ToLower(d.BgColor)
+	d.Level = strings.ToUpper(d.Level)
 	if d.Logo != nil && (d.Level == "L" || d.Level == "M") {
 		d.Level = "Q"
 	}
