@@ -76,7 +76,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Projects: projectSvc,
 		Tags:     tagSvc,
 		Links:    links.NewService(st, eventWriter, tagSvc, cfg),
-		QRCodes:  qrcodes.NewService(st, eventWriter, tagSvc, cfg),
+		QRCodes:  qrcodes.NewService(st, eventWriter, tagSvc, cfg).WithLogger(logger),
 		Pages:    pages.NewService(st, eventWriter, tagSvc, cfg),
 		Domains:  domains.NewService(st, nil),
 		Webhooks: webhooks.NewService(st, eventWriter, tagSvc, cfg),
