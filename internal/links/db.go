@@ -22,11 +22,11 @@ type scanner interface{ Scan(...any) error }
 
 func scanRecord(row scanner) (record, error) {
 	var (
-		r                                                                  record
+		r                                                                 record
 		ext, expiredURL, pw, title, desc, image, video, ios, android, geo sql.NullString
-		comments, src, med, camp, term, content, partner                   sql.NullString
-		expires, lastClicked                                               sql.NullInt64
-		created, updated                                                   int64
+		comments, src, med, camp, term, content, partner                  sql.NullString
+		expires, lastClicked                                              sql.NullInt64
+		created, updated                                                  int64
 	)
 	l := &r.Link
 	err := row.Scan(&l.ID, &l.ProjectID, &l.Domain, &l.Key, &l.URL, &ext, &l.Archived, &expires, &expiredURL, &pw,
