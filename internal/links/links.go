@@ -9,6 +9,7 @@
 package links
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -510,8 +511,10 @@ func (s *Service) update(ctx context.Context, tx *store.Tx, projectID, id string
 		switch {
 		case p.u.Password.Null || p.hash == nil:
 			r.passwordHash = nil
+		// The same password again keeps the stored hash, so it is not a change.
+		// (bcrypt runs inside the transaction here; it only happens when a
+		// request sends a password.)
 		case before.passwordHash != nil && bcrypt.CompareHashAndPassword([]byte(*before.passwordHash), []byte(p.password)) == nil:
-			// Same password: keep the stored hash, so this is not a change.
 		default:
 			r.passwordHash = p.hash
 		}
@@ -628,4 +631,9 @@ func (s *Service) derive(r *record) {
 	if r.Tags == nil {
 		r.Tags = []tags.Tag{}
 	}
+	// One order everywhere (byte order, not the database's collation), so that
+	// comparing before and after an update never sees a change that isn't one.
+	slices.SortFunc(r.Tags, func(a, b tags.Tag) int {
+		return cmp.Or(strings.Compare(a.Name, b.Name), strings.Compare(a.ID, b.ID))
+	})
 }

@@ -284,10 +284,23 @@ func TestCreateTags(t *testing.T) {
 		if n := storetest.Count(t, st.Read(), "SELECT COUNT(*) FROM tags WHERE name = 'winter'"); n != 0 {
 			t.Fatalf("tag written by a failed create")
 		}
+		// Re-sending the same tags (mixed case sorts differently by collation) is a no-op.
+		m, err := e.svc.Create(ctx, e.project, links.CreateRequest{URL: "https://m.example/", Domain: ptr(""), TagNames: []string{"b", "B", "a", "Z"}})
+		if err != nil || m.Domain != "go.example.com" {
+			t.Fatalf("create with empty domain: %v %+v", err, m)
+		}
+		before := len(eventsOf(t, st, e.project))
+		if _, err := e.svc.Update(ctx, e.project, m.ID, links.UpdateRequest{TagNames: links.Some([]string{"Z", "a", "B", "b"})}); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := e.svc.Get(ctx, e.project, m.ID)
+		if after := len(eventsOf(t, st, e.project)); after != before || len(got.Tags) != 4 {
+			t.Fatalf("same tags again emitted an event (%d → %d) or lost tags %+v", before, after, got.Tags)
+		}
 		// Another project's tag id is unknown here.
 		_, err = e.svc.Create(ctx, e.other, links.CreateRequest{URL: "https://b.example/", TagIDs: []string{tag.ID}})
 		wantKind(t, err, errs.KindInvalid, "")
-		if countLinks(t, st) != 1 {
+		if countLinks(t, st) != 2 {
 			t.Fatal("failed creates wrote links")
 		}
 	})

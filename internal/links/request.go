@@ -163,11 +163,10 @@ func optSlice(s []string) Optional[[]string] {
 
 // AsUpdate turns a create request into the update it means for an existing
 // link (upsert): every field the request gives is set, the others are left
-// alone. url is always set; key is set only when given and not empty.
+// alone. url is always set; domain and key only when given and not empty.
 func (c CreateRequest) AsUpdate() UpdateRequest {
 	u := UpdateRequest{
 		URL:             Some(c.URL),
-		Domain:          opt(c.Domain),
 		ExternalID:      opt(c.ExternalID),
 		Archived:        opt(c.Archived),
 		ExpiresAt:       opt(c.ExpiresAt),
@@ -196,6 +195,9 @@ func (c CreateRequest) AsUpdate() UpdateRequest {
 	}
 	if c.Geo != nil {
 		u.Geo = Some(c.Geo)
+	}
+	if c.Domain != nil && strings.TrimSpace(*c.Domain) != "" {
+		u.Domain = Some(*c.Domain)
 	}
 	if c.Key != nil && *c.Key != "" {
 		u.Key = Some(*c.Key)
