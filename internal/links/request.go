@@ -1,8 +1,6 @@
 package links
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"regexp"
 	"strings"
@@ -10,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/codeqr/codeqr/internal/errs"
+	"github.com/codeqr/codeqr/internal/patch"
 	"github.com/codeqr/codeqr/internal/shortlinks"
 )
 
@@ -32,47 +31,15 @@ const (
 
 var countryRE = regexp.MustCompile(`^[A-Z]{2}$`)
 
-// Optional is a PATCH field that tells "absent" from "null" from a value.
-//
-// encoding/json calls UnmarshalJSON only for keys present in the body, so:
-//   - key absent            → Set == false            (leave the field alone)
-//   - key present, null     → Set == true, Null == true (clear the field)
-//   - key present, a value  → Set == true, Value holds it
-//
-// Fields that cannot be empty (url, domain, key, the booleans) refuse null with
-// a 422.
-type Optional[T any] struct {
-	Set   bool
-	Null  bool
-	Value T
-}
-
-// UnmarshalJSON records presence and decodes the value.
-func (o *Optional[T]) UnmarshalJSON(b []byte) error {
-	o.Set = true
-	if bytes.Equal(bytes.TrimSpace(b), []byte("null")) {
-		o.Null = true
-		var zero T
-		o.Value = zero
-		return nil
-	}
-	o.Null = false
-	return json.Unmarshal(b, &o.Value)
-}
-
-// MarshalJSON writes null when unset or null, else the value.
-func (o Optional[T]) MarshalJSON() ([]byte, error) {
-	if !o.Set || o.Null {
-		return []byte("null"), nil
-	}
-	return json.Marshal(o.Value)
-}
+// Optional is a PATCH field: absent leaves it alone, null clears it, a value
+// sets it (see internal/patch).
+type Optional[T any] = patch.Field[T]
 
 // Some returns a present, non-null Optional.
-func Some[T any](v T) Optional[T] { return Optional[T]{Set: true, Value: v} }
+func Some[T any](v T) Optional[T] { return patch.Some(v) }
 
 // Null returns a present Optional that clears the field.
-func Null[T any]() Optional[T] { return Optional[T]{Set: true, Null: true} }
+func Null[T any]() Optional[T] { return patch.Null[T]() }
 
 // CreateRequest is the body of POST /api/links (and each item of POST
 // /api/links/bulk, and of PUT /api/links/upsert). Only url is required.
