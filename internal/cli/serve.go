@@ -77,7 +77,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Links:    links.NewService(st, eventWriter, tagSvc, cfg),
 		QRCodes:  qrcodes.NewService(st, eventWriter, tagSvc, cfg),
 		Pages:    pages.NewService(st, eventWriter, tagSvc, cfg),
-		Webhooks: webhooks.NewService(st, eventWriter, tagSvc, cfg),
+		Webhooks: webhooks.NewService(st, eventWriter, tagSvc, cfg).WithNotify(deliverer.Notify),
 		Metrics:  promhttp.HandlerFor(registry, promhttp.HandlerOpts{}),
 	})
 
