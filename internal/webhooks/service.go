@@ -179,8 +179,10 @@ func typeList() string {
 }
 
 // validate checks sp completely: shape, destination and that every selected
-// resource exists in the project.
-func (s *Service) validate(ctx context.Context, q store.Querier, projectID string, sp *spec) error {
+// resource exists in the project. Ids already selected by existing (the
+// webhook being updated, or nil) are not looked up again: a link deleted after
+// it was selected must not make every later edit of the webhook fail.
+func (s *Service) validate(ctx context.Context, q store.Querier, projectID string, sp *spec, existing *Webhook) error {
 	if err := sp.validateShape(); err != nil {
 		return err
 	}
@@ -192,7 +194,7 @@ func (s *Service) validate(ctx context.Context, q store.Querier, projectID strin
 		}
 		return fmt.Errorf("webhooks: check url: %w", err)
 	}
-	return s.checkResources(ctx, q, projectID, sp)
+	return s.checkResources(ctx, q, projectID, sp, existing)
 }
 
 func quoteAll(list []string) []string {
@@ -243,7 +245,7 @@ func missingIDs(ctx context.Context, q store.Querier, table, projectID string, l
 // Create makes a webhook with a new secret.
 func (s *Service) Create(ctx context.Context, projectID string, req CreateRequest) (WithSecret, error) {
 	sp := req.spec()
-	if err := s.validate(ctx, s.st.Read(), projectID, &sp); err != nil {
+	if err := s.validate(ctx, s.st.Read(), projectID, &sp, nil); err != nil {
 		return WithSecret{}, err
 	}
 	now := s.now().UTC().Truncate(time.Millisecond)
@@ -259,7 +261,7 @@ func (s *Service) Create(ctx context.Context, projectID string, req CreateReques
 		}
 		// Re-check the selection inside the transaction: a resource may have
 		// been deleted since validate read it.
-		if err := s.checkResources(ctx, tx, projectID, &sp); err != nil {
+		if err := s.checkResources(ctx, tx, projectID, &sp, nil); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO webhooks (id, project_id, name, url, secret, include_bots, created_at, updated_at)
@@ -275,9 +277,21 @@ func (s *Service) Create(ctx context.Context, projectID string, req CreateReques
 	return out, nil
 }
 
-func (s *Service) checkResources(ctx context.Context, q store.Querier, projectID string, sp *spec) error {
+// checkResources reports, as a validation error, selected ids that are not
+// links, QR codes or pages of the project, skipping those existing already has.
+func (s *Service) checkResources(ctx context.Context, q store.Querier, projectID string, sp *spec, existing *Webhook) error {
+	var old spec
+	if existing != nil {
+		old = spec{LinkIDs: existing.LinkIDs, QRCodeIDs: existing.QRCodeIDs, PageIDs: existing.PageIDs}
+	}
 	for _, k := range resourceKinds() {
-		list := k.ids(sp)
+		known := k.ids(&old)
+		var list []string
+		for _, id := range k.ids(sp) {
+			if !slices.Contains(known, id) {
+				list = append(list, id)
+			}
+		}
 		if len(list) == 0 {
 			continue
 		}
@@ -523,7 +537,7 @@ func (s *Service) Update(ctx context.Context, projectID, id string, req UpdateRe
 	if err != nil {
 		return Webhook{}, err
 	}
-	if err := s.validate(ctx, s.st.Read(), projectID, &sp); err != nil {
+	if err := s.validate(ctx, s.st.Read(), projectID, &sp, &cur); err != nil {
 		return Webhook{}, err
 	}
 	var out Webhook
@@ -536,7 +550,7 @@ func (s *Service) Update(ctx context.Context, projectID, id string, req UpdateRe
 			out = cur
 			return nil
 		}
-		if err := s.checkResources(ctx, tx, projectID, &sp); err != nil {
+		if err := s.checkResources(ctx, tx, projectID, &sp, &cur); err != nil {
 			return err
 		}
 		now := s.now().UTC().Truncate(time.Millisecond)

@@ -388,6 +388,31 @@ func TestWebhookValidation(t *testing.T) {
 		if n := e.count("SELECT COUNT(*) FROM webhooks"); n != 2 {
 			t.Fatalf("%d webhooks stored, want only the 2 valid ones", n)
 		}
+		// Updates validate the resulting state; a selected link deleted later
+		// does not block unrelated edits, a newly named foreign one is refused.
+		gone, other := e.addLink(e.proj), e.addLink(e.proj)
+		w := e.must(201, "POST", "/api/webhooks", e.key, map[string]any{"name": "sel", "url": hookURL,
+			"triggers": []string{"link.clicked"}, "linkIds": []string{gone}})
+		wid := w["id"].(string)
+		e.exec("DELETE FROM links WHERE id = $1", gone)
+		e.must(200, "PATCH", "/api/webhooks/"+wid, e.key, map[string]any{"name": "renamed"})
+		for _, body := range []map[string]any{
+			{"linkIds": []string{gone, foreignLink}},
+			{"linkIds": []string{}},
+			{"linkIds": []string{other}, "triggers": []string{"link.created"}},
+			{"url": "http://203.0.113.10/"},
+			{"triggers": []string{"link.clicked", "link.clicked"}},
+		} {
+			if st, out := e.do("PATCH", "/api/webhooks/"+wid, e.key, body); st != 422 {
+				t.Errorf("PATCH %v: %d %s", body, st, out)
+			}
+		}
+		upd := e.must(200, "PATCH", "/api/webhooks/"+wid, e.key, map[string]any{"linkIds": []string{other}})
+		if !equal(strs(upd["linkIds"]), []string{other}) {
+			t.Fatalf("linkIds after replace: %v", upd["linkIds"])
+		}
+		e.exec("DELETE FROM webhooks WHERE id = $1", wid)
+
 		// The message says what is wrong.
 		_, out := e.do("POST", "/api/webhooks", e.key, base(func(m map[string]any) { m["triggers"] = []string{"link.clicked"} }))
 		if !strings.Contains(string(out), "linkIds") {
