@@ -255,7 +255,7 @@ func (in SampleInput) link() sampleLink {
 	return sampleLink{
 		ID: firstOr(in.Webhook.LinkIDs, ids.New("link")), Domain: domain, Key: "spring", URL: dest, ShortLink: short,
 		QRCode:    prefix + "/api/qr?url=" + url.QueryEscape(short+"?qr=1"),
-		Tags:      []sampleTag{{ID: "tag_01JDQ3T9SAMPLE00000000000", Name: "spring", Color: "green"}},
+		Tags:      []sampleTag{{ID: ids.New("tag"), Name: "spring", Color: "green"}},
 		UTMSource: ptr("newsletter"), TrackConversion: true, ProjectID: in.ProjectID,
 		Clicks: 42, Leads: 3, Sales: 1, SaleAmount: 4900, LastClicked: ptr(in.Now),
 		CreatedAt: created, UpdatedAt: in.Now.Add(-24 * time.Hour),
