@@ -123,6 +123,7 @@ func (s *Server) Handler() http.Handler {
 	route("POST /api/webhooks/{id}/enable", projects.ScopeWebhooksWrite, s.enableWebhook)
 	route("POST /api/webhooks/{id}/disable", projects.ScopeWebhooksWrite, s.disableWebhook)
 	route("GET /api/webhooks/{id}/deliveries", projects.ScopeWebhooksRead, s.listDeliveries)
+	route("POST /api/webhooks/{id}/deliveries/{attemptId}/retry", projects.ScopeWebhooksWrite, s.retryDelivery)
 
 	// Anything else under /api is a JSON 404, not the public 404 page.
 	public("/api/", func(http.ResponseWriter, *http.Request) error {
