@@ -576,6 +576,9 @@ func (s *Service) delete(ctx context.Context, tx *store.Tx, projectID, id string
 	if _, err := tx.ExecContext(ctx, "DELETE FROM links WHERE id = $1 AND project_id = $2", id, projectID); err != nil {
 		return fmt.Errorf("links: delete: %w", err)
 	}
+	if err := events.ForgetResource(ctx, tx, id); err != nil {
+		return err
+	}
 	if err := shortlinks.Release(ctx, tx, r.Domain, r.Key); err != nil {
 		return err
 	}

@@ -301,6 +301,9 @@ func (s *Service) Delete(ctx context.Context, projectID, id string) error {
 		if _, err := tx.ExecContext(ctx, "DELETE FROM pages WHERE id = $1 AND project_id = $2", id, projectID); err != nil {
 			return fmt.Errorf("pages: delete: %w", err)
 		}
+		if err := events.ForgetResource(ctx, tx, id); err != nil {
+			return err
+		}
 		return s.emit(ctx, tx, events.PageDeleted, p)
 	})
 }
