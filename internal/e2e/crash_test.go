@@ -19,8 +19,10 @@ import (
 const (
 	crashLinks   = 500
 	crashWorkers = 8
-	// killAfterDeliveries: the server is killed once the receiver has seen this
-	// many deliveries, while many more are still queued or in flight.
+	// The server is killed once the API acknowledged killAfterCreates links or
+	// the receiver saw killAfterDeliveries deliveries, whichever comes first:
+	// creates are then still arriving and deliveries queued or in flight.
+	killAfterCreates    = crashLinks / 2
 	killAfterDeliveries = 100
 )
 
@@ -86,8 +88,10 @@ func TestCrashLosesNoEvent(t *testing.T) {
 			wg.Go(worker)
 		}
 
-		within(t, 30*time.Second, func() bool { return rcv.count() >= killAfterDeliveries }, func() string {
-			return fmt.Sprintf("receiver saw %d deliveries before the kill point", rcv.count())
+		within(t, 30*time.Second, func() bool {
+			return created.Load() >= killAfterCreates || rcv.count() >= killAfterDeliveries
+		}, func() string {
+			return fmt.Sprintf("kill point not reached: %d links created, %d deliveries received", created.Load(), rcv.count())
 		})
 		srv.kill()
 		seenAtKill, createdAtKill := rcv.count(), created.Load()
