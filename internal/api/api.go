@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/codeqr/codeqr/internal/config"
+	"github.com/codeqr/codeqr/internal/domains"
 	"github.com/codeqr/codeqr/internal/links"
 	"github.com/codeqr/codeqr/internal/pages"
 	"github.com/codeqr/codeqr/internal/projects"
@@ -31,6 +32,7 @@ type Deps struct {
 	Links    *links.Service
 	QRCodes  *qrcodes.Service
 	Pages    *pages.Service
+	Domains  *domains.Service
 	Webhooks *webhooks.Service
 	// Metrics serves /metrics (Prometheus text); nil means 404.
 	Metrics http.Handler
@@ -103,6 +105,9 @@ func (s *Server) Handler() http.Handler {
 	route("GET /api/tags", projects.ScopeLinksRead, s.listTags)
 	route("PATCH /api/tags/{id}", projects.ScopeLinksWrite, s.updateTag)
 	route("DELETE /api/tags/{id}", projects.ScopeLinksWrite, s.deleteTag)
+	route("POST /api/domains", projects.ScopeLinksWrite, s.createDomain)
+	route("GET /api/domains", projects.ScopeLinksRead, s.listDomains)
+	route("DELETE /api/domains/{id}", projects.ScopeLinksWrite, s.deleteDomain)
 
 	route("GET /api/projects/current", "", s.getProject)
 	route("PATCH /api/projects/current", "", s.updateProject)

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/codeqr/codeqr/internal/api"
+	"github.com/codeqr/codeqr/internal/domains"
 	"github.com/codeqr/codeqr/internal/events"
 	"github.com/codeqr/codeqr/internal/links"
 	"github.com/codeqr/codeqr/internal/pages"
@@ -77,6 +78,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Links:    links.NewService(st, eventWriter, tagSvc, cfg),
 		QRCodes:  qrcodes.NewService(st, eventWriter, tagSvc, cfg),
 		Pages:    pages.NewService(st, eventWriter, tagSvc, cfg),
+		Domains:  domains.NewService(st, nil),
 		Webhooks: webhooks.NewService(st, eventWriter, tagSvc, cfg),
 		Metrics:  promhttp.HandlerFor(registry, promhttp.HandlerOpts{}),
 	})
