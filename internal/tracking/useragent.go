@@ -57,7 +57,7 @@ func (p *uaParser) parseUncached(ua string) uaInfo {
 	info.CPUArchitecture = detectCPU(platform)
 
 	if info.Browser == "" || info.OS == "" || info.Device == "" {
-		p.fillFromMedama(ua, &info)
+		p.fillFromMedama(ua, lower, &info)
 	}
 	if info.Device == "Mobile" || info.Device == "Tablet" {
 		switch info.Browser {
@@ -78,14 +78,18 @@ func (p *uaParser) parseUncached(ua string) uaInfo {
 
 // fillFromMedama takes go-useragent's answer for whatever our rules missed,
 // translated to the names we use elsewhere.
-func (p *uaParser) fillFromMedama(ua string, info *uaInfo) {
+func (p *uaParser) fillFromMedama(ua, lower string, info *uaInfo) {
 	m := p.medama.Parse(ua)
 	if info.Browser == "" && m.Browser() != "" {
-		info.Browser = medamaBrowserNames[string(m.Browser())]
-		if info.Browser == "" {
-			info.Browser = string(m.Browser())
+		name := medamaBrowserNames[string(m.Browser())]
+		if name == "" {
+			name = string(m.Browser())
 		}
-		info.BrowserVersion = m.BrowserVersion()
+		// The trie guesses from partial matches; take its answer only when the
+		// UA actually names that browser, so we never invent one.
+		if word, _, _ := strings.Cut(strings.ToLower(name), " "); strings.Contains(lower, word) {
+			info.Browser, info.BrowserVersion = name, m.BrowserVersion()
+		}
 	}
 	if info.OS == "" && m.OS() != "" {
 		info.OS = medamaOSNames[string(m.OS())]
