@@ -169,9 +169,10 @@ func newBotDetector() *botDetector {
 	return &botDetector{crawlers: crawlerdetect.New()}
 }
 
-// detect returns (isBot, name, version) for ua; lower is ua in lower case.
-// The name is "" when the agent is a bot but not one we can name.
-func (d *botDetector) detect(ua, lower string) (bool, string, string) {
+// detect returns (isBot, name, version) for ua; lower is ua in lower case and
+// browserKnown tells whether our rules named a browser. The name is "" when
+// the agent is a bot but not one we can name.
+func (d *botDetector) detect(ua, lower string, browserKnown bool) (bool, string, string) {
 	if strings.TrimSpace(ua) == "" {
 		return true, "", ""
 	}
@@ -182,10 +183,34 @@ func (d *botDetector) detect(ua, lower string) (bool, string, string) {
 		}
 		return true, p.name, versionAfter(ua, lower, strings.ToLower(p.name)+"/")
 	}
-	// The maintained list catches the long tail (over a thousand agents). It is a
-	// single large regular expression, so it only runs on a parse-cache miss.
-	if d.crawlers.IsCrawler(ua) {
+	// The maintained list catches the long tail (over a thousand agents). It is
+	// a single large regular expression costing ~100 µs, so it runs only on a
+	// parse-cache miss, and only for agents that are not plainly a browser:
+	// otherwise a flood of never-seen browser UAs would make every miss slow.
+	if needsCrawlerList(lower, browserKnown) && d.crawlers.IsCrawler(ua) {
 		return true, "", ""
 	}
 	return false, "", ""
+}
+
+// crawlerHints are words that real browsers never send but many unnamed
+// crawlers do (contact URLs, "compatible;" product tokens, library names).
+var crawlerHints = [...]string{
+	"bot", "crawl", "spider", "http", "www.", ".com", "@", "+", "compatible", "fetch", "preview",
+	"scan", "check", "monitor", "archive", "search", "index", "valid", "proxy", "client", "library",
+	"scrape", "feed", "reader", "agent", "download", "java", "python", "perl", "ruby", "php", "go-",
+}
+
+// needsCrawlerList is false for a UA that our rules already recognised as a
+// browser and that carries no crawler hint.
+func needsCrawlerList(lower string, browserKnown bool) bool {
+	if !browserKnown || !strings.HasPrefix(lower, "mozilla/5.0 (") {
+		return true
+	}
+	for _, h := range crawlerHints {
+		if strings.Contains(lower, h) {
+			return true
+		}
+	}
+	return false
 }

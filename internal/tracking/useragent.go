@@ -56,6 +56,7 @@ func (p *uaParser) parseUncached(ua string) uaInfo {
 	info.Engine, info.EngineVersion = detectEngine(ua, lower, info.OS)
 	info.CPUArchitecture = detectCPU(platform)
 
+	browserKnown := info.Browser != ""
 	if info.Browser == "" || info.OS == "" || info.Device == "" {
 		p.fillFromMedama(ua, lower, &info)
 	}
@@ -65,7 +66,7 @@ func (p *uaParser) parseUncached(ua string) uaInfo {
 			info.Browser = "Mobile " + info.Browser
 		}
 	}
-	bot, name, version := p.bots.detect(ua, lower)
+	bot, name, version := p.bots.detect(ua, lower, browserKnown)
 	if bot {
 		info.Bot = true
 		info.Device = "Bot"
