@@ -12,7 +12,6 @@ var (
 	fuzzShared *Enricher
 )
 
-
 // BenchmarkEnrich is the redirect hot path with a typical mobile visitor
 // behind a trusted proxy: cached UA parse, XFF walk, embedded country lookup,
 // referer parse, click id.
