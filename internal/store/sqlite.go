@@ -84,5 +84,5 @@ func openSQLite(path string, opts Options) (*Store, error) {
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
 	read.SetConnMaxIdleTime(0)
-	return &Store{write: write, read: read, dialect: sqliteDialect{}, logger: opts.Logger}, nil
+	return &Store{write: write, read: read, dialect: sqliteDialect{}, logger: opts.Logger, batcher: newBatchWriter(write)}, nil
 }

@@ -20,6 +20,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -60,6 +61,8 @@ type Store struct {
 	read    *sql.DB
 	dialect Dialect
 	logger  *slog.Logger
+	// batcher groups SQLite write transactions (nil on PostgreSQL).
+	batcher *batchWriter
 }
 
 // Options tune Open. The zero value is right for a server.
@@ -96,6 +99,9 @@ func Open(ctx context.Context, databaseURL, sqlitePath string, opts Options) (*S
 
 // Close closes every pool.
 func (s *Store) Close() error {
+	if s.batcher != nil {
+		s.batcher.close()
+	}
 	err := s.write.Close()
 	if s.read != s.write {
 		err = errors.Join(err, s.read.Close())
@@ -113,25 +119,82 @@ func (s *Store) Read() Querier { return s.read }
 // Ping checks that the database answers (readiness).
 func (s *Store) Ping(ctx context.Context) error { return s.write.PingContext(ctx) }
 
-// Tx is a database transaction that can also run functions after it commits,
-// e.g. to wake the delivery dispatcher only once its rows are visible.
+// Tx is a write transaction. Besides the three query methods it can run
+// functions after it commits, e.g. to wake the delivery dispatcher only once
+// its rows are visible.
+//
+// Once begun, a transaction runs to its end: its statements ignore the
+// cancellation of the context passed to them. On SQLite several callers'
+// functions may share one database transaction (group commit, see batchWriter)
+// and a cancelled statement would make SQLite roll back all of them; on
+// PostgreSQL a cancelled statement makes the driver drop the connection. A
+// client that goes away mid-request should not do either.
 type Tx struct {
-	*sql.Tx
+	tx          *sql.Tx
+	stmts       *stmtCache // nil: no statement cache (PostgreSQL caches itself)
+	shielded    bool       // statements ignore ctx cancellation
 	afterCommit []func()
 }
 
 // AfterCommit registers f to run once the transaction has committed.
 func (tx *Tx) AfterCommit(f func()) { tx.afterCommit = append(tx.afterCommit, f) }
 
+func (tx *Tx) prepare(ctx context.Context, query string) (context.Context, *sql.Stmt) {
+	if tx.shielded {
+		ctx = context.WithoutCancel(ctx)
+	}
+	if tx.stmts == nil {
+		return ctx, nil
+	}
+	stmt := tx.stmts.get(query)
+	if stmt == nil {
+		return ctx, nil
+	}
+	return ctx, tx.tx.StmtContext(ctx, stmt)
+}
+
+// ExecContext runs a statement in the transaction.
+func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	ctx, stmt := tx.prepare(ctx, query)
+	if stmt != nil {
+		return stmt.ExecContext(ctx, args...)
+	}
+	return tx.tx.ExecContext(ctx, query, args...)
+}
+
+// QueryContext runs a query in the transaction.
+func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	ctx, stmt := tx.prepare(ctx, query)
+	if stmt != nil {
+		return stmt.QueryContext(ctx, args...)
+	}
+	return tx.tx.QueryContext(ctx, query, args...)
+}
+
+// QueryRowContext runs a query that returns at most one row in the transaction.
+func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	ctx, stmt := tx.prepare(ctx, query)
+	if stmt != nil {
+		return stmt.QueryRowContext(ctx, args...)
+	}
+	return tx.tx.QueryRowContext(ctx, query, args...)
+}
+
 const maxBusyRetries = 20
 
-// InTx runs fn in a write transaction and commits it if fn returns nil. fn may
-// run more than once when the database asks for a retry, so it must not have
-// side effects outside tx (use AfterCommit for those).
+// InTx runs fn in a write transaction and commits it if fn returns nil; if fn
+// returns an error nothing it wrote is kept. fn may run more than once when the
+// database asks for a retry, so it must not have side effects outside tx (use
+// AfterCommit for those), and it must not call InTx itself.
 func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	for attempt := 0; ; attempt++ {
-		err := s.inTxOnce(ctx, fn)
-		if err == nil || !s.dialect.IsBusy(err) || attempt >= maxBusyRetries || ctx.Err() != nil {
+		var err error
+		if s.batcher != nil {
+			err = s.batcher.run(ctx, fn)
+		} else {
+			err = s.inTxOnce(ctx, fn)
+		}
+		if err == nil || !(s.dialect.IsBusy(err) || errors.Is(err, errBeginBadConn)) || attempt >= maxBusyRetries || ctx.Err() != nil {
 			return err
 		}
 		s.logger.DebugContext(ctx, "store: retrying busy transaction", "attempt", attempt+1, "err", err)
@@ -143,12 +206,26 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	}
 }
 
+// errBeginBadConn marks a transaction that could not begin on a broken
+// connection (e.g. after the database restarted): nothing ran, so it is retried.
+var errBeginBadConn = errors.New("store: begin on a broken connection")
+
 func (s *Store) inTxOnce(ctx context.Context, fn func(tx *Tx) error) error {
 	sqlTx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
+		if errors.Is(err, driver.ErrBadConn) {
+			return fmt.Errorf("%w: %w", errBeginBadConn, err)
+		}
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	tx := &Tx{Tx: sqlTx}
+	tx := &Tx{tx: sqlTx, shielded: true}
+	defer func() {
+		// A panicking fn must not leave its connection inside a transaction.
+		if p := recover(); p != nil {
+			_ = sqlTx.Rollback()
+			panic(p)
+		}
+	}()
 	if err := fn(tx); err != nil {
 		_ = sqlTx.Rollback()
 		return err

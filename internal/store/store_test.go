@@ -122,3 +122,119 @@ func TestAfterCommitRunsOnlyOnCommit(t *testing.T) {
 		}
 	})
 }
+
+// Callers that share a group commit stay independent: a failing caller's writes
+// are rolled back alone, the others commit, and a panic reaches its own caller.
+func TestSharedCommitsKeepCallersIndependent(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		err := st.InTx(ctx, func(tx *store.Tx) error {
+			_, err := tx.ExecContext(ctx, "INSERT INTO projects (id, slug, name, created_at, updated_at) VALUES ('p1','p1','p',0,0)")
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		committed, failed, panics := 0, 0, 0
+		for i := 0; i < 300; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				defer func() {
+					if recover() != nil {
+						mu.Lock()
+						panics++
+						mu.Unlock()
+					}
+				}()
+				err := st.InTx(ctx, func(tx *store.Tx) error {
+					if _, err := tx.ExecContext(ctx, "INSERT INTO tags (id, project_id, name, color, created_at, updated_at) VALUES ($1, 'p1', $1, 'red', 0, 0)", fmt.Sprintf("t%d", i)); err != nil {
+						return err
+					}
+					switch i % 10 {
+					case 3:
+						return errors.New("caller gives up after writing")
+					case 7:
+						panic("caller panics after writing")
+					case 9:
+						// A constraint error half-way through.
+						_, err := tx.ExecContext(ctx, "INSERT INTO tags (id, project_id, name, color, created_at, updated_at) VALUES ($1, 'p1', $1, 'red', 0, 0)", fmt.Sprintf("t%d", i))
+						return err
+					}
+					return nil
+				})
+				mu.Lock()
+				if err == nil {
+					committed++
+				} else {
+					failed++
+				}
+				mu.Unlock()
+			}(i)
+		}
+		wg.Wait()
+		if committed != 210 || failed != 60 || panics != 30 {
+			t.Fatalf("committed %d failed %d panics %d", committed, failed, panics)
+		}
+		if n := storetest.Count(t, st.Read(), "SELECT COUNT(*) FROM tags"); n != 210 {
+			t.Fatalf("want 210 tags, got %d", n)
+		}
+		for _, bad := range []int{3, 7, 9, 13, 299} {
+			if n := storetest.Count(t, st.Read(), "SELECT COUNT(*) FROM tags WHERE id = $1", fmt.Sprintf("t%d", bad)); n != 0 {
+				t.Fatalf("failed caller t%d left its write", bad)
+			}
+		}
+	})
+}
+
+// A caller whose context is cancelled while its statements run must not take
+// other callers' writes down with it.
+func TestCancelledCallerDoesNotBreakOthers(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		storetest.MustExec(t, st.Read(), "SELECT 1")
+		if err := st.InTx(ctx, func(tx *store.Tx) error {
+			_, err := tx.ExecContext(ctx, "INSERT INTO projects (id, slug, name, created_at, updated_at) VALUES ('p1','p1','p',0,0)")
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		for i := 0; i < 200; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				cctx, cancel := context.WithCancel(ctx)
+				if i%2 == 0 {
+					defer cancel()
+				}
+				err := st.InTx(cctx, func(tx *store.Tx) error {
+					if i%2 == 1 {
+						cancel()
+					}
+					_, err := tx.ExecContext(cctx, "INSERT INTO tags (id, project_id, name, color, created_at, updated_at) VALUES ($1, 'p1', $1, 'red', 0, 0)", fmt.Sprintf("t%d", i))
+					if err == nil && cctx.Err() != nil {
+						return cctx.Err()
+					}
+					return err
+				})
+				if i%2 == 0 && err != nil {
+					t.Errorf("uncancelled caller %d: %v", i, err)
+				}
+			}(i)
+		}
+		wg.Wait()
+		for i := 0; i < 200; i += 2 {
+			if n := storetest.Count(t, st.Read(), "SELECT COUNT(*) FROM tags WHERE id = $1", fmt.Sprintf("t%d", i)); n != 1 {
+				t.Fatalf("uncancelled caller t%d lost its write", i)
+			}
+		}
+		if n := storetest.Count(t, st.Read(), "SELECT COUNT(*) FROM tags"); n != 100 {
+			t.Fatalf("want 100 tags, got %d", n)
+		}
+	})
+}
