@@ -48,7 +48,7 @@ const (
 // run concurrently in between.
 //
 // Claims are leases (lease_until) rather than status changes: a node that dies
-// with claimed rows simply lets the leases run out (delivery timeout + 30 s)
+// with claimed rows simply lets the leases run out (two delivery timeouts + 30 s, see lease)
 // and any node sends them again — at least once, never lost. On PostgreSQL
 // several nodes claim concurrently with FOR UPDATE SKIP LOCKED.
 type Deliverer struct {
@@ -65,8 +65,10 @@ type Deliverer struct {
 
 	mu       sync.Mutex
 	state    int
-	inFlight int
-	perHook  map[string]int     // in-flight sends per webhook on this node
+	held     int                // rows claimed here and not yet handed to the completer
+	perHook  map[string]int     // the same, per webhook
+	sending  map[string]int     // sends in progress per webhook (≤ WebhookConcurrency)
+	queued   map[string][]job   // claimed rows waiting for a send slot of their webhook
 	leased   map[int64]struct{} // claimed here and not yet completed
 	cancel   context.CancelFunc // stops the claim loop
 	loopDone chan struct{}      // closed when the claim loop has returned
@@ -124,6 +126,8 @@ func newDeliverer(st *store.Store, cfg config.Config, logger *slog.Logger, reg p
 		freed:   make(chan struct{}, 1),
 		results: make(chan result, resultsBuffer),
 		perHook: map[string]int{},
+		sending: map[string]int{},
+		queued:  map[string][]job{},
 		leased:  map[int64]struct{}{},
 	}
 }
@@ -269,14 +273,15 @@ type job struct {
 // whether it filled the batch (so there is probably more to claim at once).
 func (d *Deliverer) claim(ctx context.Context) (bool, error) {
 	d.mu.Lock()
-	free := min(d.cfg.DeliveryWorkers-d.inFlight, maxBatch)
+	free := min(d.cfg.DeliveryWorkers-d.held, maxBatch)
+	limit := d.holdLimit()
 	var excluded []any
 	partial := map[string]int{}
 	for w, n := range d.perHook {
-		if n >= d.cfg.WebhookConcurrency {
+		if n >= limit {
 			excluded = append(excluded, w)
 		} else if n > 0 {
-			partial[w] = d.cfg.WebhookConcurrency - n
+			partial[w] = limit - n
 		}
 	}
 	d.mu.Unlock()
@@ -284,7 +289,7 @@ func (d *Deliverer) claim(ctx context.Context) (bool, error) {
 		return false, nil
 	}
 	now := d.opts.now()
-	q, args := claimSQL(d.st.Dialect().SkipLocked(), store.Millis(now.Add(d.cfg.DeliveryTimeout+leaseGrace)), store.Millis(now), free, d.cfg.WebhookConcurrency, excluded, partial)
+	q, args := claimSQL(d.st.Dialect().SkipLocked(), store.Millis(now.Add(d.lease())), store.Millis(now), free, limit, excluded, partial)
 	type claimed struct {
 		id        int64
 		eventID   string
@@ -292,6 +297,7 @@ func (d *Deliverer) claim(ctx context.Context) (bool, error) {
 		attempts  int
 	}
 	var rows []claimed
+	began := time.Now()
 	err := d.st.InTx(ctx, func(tx *store.Tx) error {
 		rows = rows[:0]
 		r, err := tx.QueryContext(ctx, q, args...)
@@ -314,6 +320,7 @@ func (d *Deliverer) claim(ctx context.Context) (bool, error) {
 	if len(rows) == 0 {
 		return false, nil
 	}
+	d.logger.Debug("webhooks: claimed", "count", len(rows), "free", free, "took", time.Since(began))
 	// Reserve the slots before anything else can fail, so the counts stay true.
 	ids := make([]any, len(rows))
 	d.mu.Lock()
@@ -321,10 +328,9 @@ func (d *Deliverer) claim(ctx context.Context) (bool, error) {
 		ids[i] = c.id
 		d.leased[c.id] = struct{}{}
 		d.perHook[c.webhookID]++
-		d.inFlight++
+		d.held++
 	}
 	d.mu.Unlock()
-	d.m.inFlight.Add(float64(len(rows)))
 
 	// The rows are ours now: read and send them even if ctx is ending (Stop
 	// waits for the sends), rather than leave them leased for nothing.
@@ -344,8 +350,7 @@ func (d *Deliverer) claim(ctx context.Context) (bool, error) {
 	for _, j := range jobs {
 		j.attempts = attempts[j.id]
 		delete(attempts, j.id)
-		d.sends.Add(1)
-		go d.send(j)
+		d.dispatch(j)
 	}
 	// A row that vanished between claim and read (its webhook or event was
 	// deleted) has nothing left to deliver.
@@ -361,27 +366,25 @@ func (d *Deliverer) claim(ctx context.Context) (bool, error) {
 }
 
 // claimSQL builds the claim: one UPDATE … RETURNING over a locked scan of due,
-// unleased rows. Webhooks already at their concurrency limit on this node are
-// left out of the scan; the others get at most as many rows as they have free
-// slots (ROW_NUMBER per webhook), so one slow receiver can never take the
-// batch. The scan is wider than the batch so that the per-webhook cap still
-// leaves enough rows of the other webhooks. Caps are generated integers and
-// inlined; every string is a placeholder.
-func claimSQL(skipLocked string, leaseUntil, now int64, free, concurrency int, excluded []any, partial map[string]int) (string, []any) {
-	args := []any{leaseUntil, now, min(free*2+concurrency, 4*maxBatch), free}
+// unleased rows. Webhooks already holding perWebhook rows on this node are
+// left out of the scan; the others get at most as many rows as they have room
+// for (ROW_NUMBER per webhook), so one slow receiver can never take the batch.
+// Caps are generated integers and inlined; every string is a placeholder.
+func claimSQL(skipLocked string, leaseUntil, now int64, free, perWebhook int, excluded []any, partial map[string]int) (string, []any) {
+	args := []any{leaseUntil, now, free + perWebhook, free}
 	var b strings.Builder
 	b.WriteString(`UPDATE deliveries SET lease_until = $1 WHERE id IN (
   SELECT id FROM (
     SELECT id, next_attempt_at, ROW_NUMBER() OVER (PARTITION BY webhook_id ORDER BY next_attempt_at, id) AS rn, `)
 	if len(partial) == 0 {
-		b.WriteString(strconv.Itoa(concurrency))
+		b.WriteString(strconv.Itoa(perWebhook))
 	} else {
 		b.WriteString("CASE webhook_id")
 		for w, n := range partial {
 			args = append(args, w)
 			fmt.Fprintf(&b, " WHEN $%d THEN %d", len(args), n)
 		}
-		fmt.Fprintf(&b, " ELSE %d END", concurrency)
+		fmt.Fprintf(&b, " ELSE %d END", perWebhook)
 	}
 	b.WriteString(` AS cap
     FROM (
@@ -437,18 +440,72 @@ WHERE d.id IN (`+store.Placeholders(1, len(ids))+")", ids...)
 	return jobs, rows.Err()
 }
 
-// release frees the slots of one finished send and wakes the claim loop.
+// holdLimit is how many rows of one webhook this node holds at most: as
+// many sending as WebhookConcurrency allows, and as many again queued behind
+// them, so that a webhook's slots never idle while the next claim is on its
+// way. A webhook at this limit is left out of claims.
+func (d *Deliverer) holdLimit() int { return 2 * d.cfg.WebhookConcurrency }
+
+// lease is how long a claim holds its rows. A queued row waits for at most one
+// send of its webhook (each slot frees within the delivery timeout) and then
+// takes at most one delivery timeout itself, so two timeouts plus a margin
+// cover every row that is still alive; a crashed node's rows come back after it.
+func (d *Deliverer) lease() time.Duration { return 2*d.cfg.DeliveryTimeout + leaseGrace }
+
+// dispatch sends j now if its webhook has a free slot, else queues it.
+func (d *Deliverer) dispatch(j job) {
+	d.mu.Lock()
+	if d.sending[j.webhookID] >= d.cfg.WebhookConcurrency {
+		d.queued[j.webhookID] = append(d.queued[j.webhookID], j)
+		d.mu.Unlock()
+		return
+	}
+	d.sending[j.webhookID]++
+	d.mu.Unlock()
+	d.sends.Add(1)
+	go d.sendLoop(j)
+}
+
+// release forgets one held row of webhookID that will not be sent.
 func (d *Deliverer) release(webhookID string) {
 	d.mu.Lock()
-	d.inFlight--
+	d.unhold(webhookID)
+	d.mu.Unlock()
+	signal(d.freed)
+}
+
+// unhold drops one held row; d.mu must be held.
+func (d *Deliverer) unhold(webhookID string) {
+	d.held--
 	if n := d.perHook[webhookID] - 1; n > 0 {
 		d.perHook[webhookID] = n
 	} else {
 		delete(d.perHook, webhookID)
 	}
-	d.mu.Unlock()
-	d.m.inFlight.Dec()
-	signal(d.freed)
+}
+
+// next finishes one send of webhookID and returns the next queued row of the
+// same webhook to send in this slot, unless the deliverer is stopping (queued
+// rows are then left to releaseLeases).
+func (d *Deliverer) next(webhookID string) (job, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.unhold(webhookID)
+	if q := d.queued[webhookID]; len(q) > 0 && d.state == stateRunning {
+		j := q[0]
+		if len(q) == 1 {
+			delete(d.queued, webhookID)
+		} else {
+			d.queued[webhookID] = q[1:]
+		}
+		return j, true
+	}
+	if n := d.sending[webhookID] - 1; n > 0 {
+		d.sending[webhookID] = n
+	} else {
+		delete(d.sending, webhookID)
+	}
+	return job{}, false
 }
 
 // result is the outcome of one claimed row, on its way to the completer.
@@ -466,14 +523,24 @@ type result struct {
 	nextAt      *time.Time // the retry, when one remains
 }
 
-// send makes one attempt and hands the outcome to the completer. The slot is
-// released only once the completer has the result, so a slow database holds
-// back new claims instead of piling up results.
-func (d *Deliverer) send(j job) {
+// sendLoop makes one attempt, hands the outcome to the completer, and goes
+// on with the next queued row of the same webhook. A row stops counting as
+// held only once the completer has its result, so a slow database holds back
+// new claims instead of piling up results.
+func (d *Deliverer) sendLoop(j job) {
 	defer d.sends.Done()
-	r := d.attempt(j)
-	d.results <- r
-	d.release(j.webhookID)
+	for {
+		d.m.inFlight.Inc()
+		r := d.attempt(j)
+		d.m.inFlight.Dec()
+		d.results <- r
+		var ok bool
+		j, ok = d.next(j.webhookID)
+		signal(d.freed)
+		if !ok {
+			return
+		}
+	}
 }
 
 // attempt POSTs one delivery. A webhook that is disabled gets nothing, except
@@ -624,7 +691,9 @@ func (d *Deliverer) completeBatch(batch []result) {
 			time.Sleep(time.Duration(try) * 200 * time.Millisecond)
 		}
 		var disabled map[string]string
+		began := time.Now()
 		if disabled, err = d.writeBatch(context.Background(), batch); err == nil {
+			d.logger.Debug("webhooks: completed", "count", len(batch), "took", time.Since(began))
 			d.afterBatch(batch, disabled)
 			return
 		}
@@ -682,53 +751,8 @@ func (d *Deliverer) writeBatch(ctx context.Context, batch []result) (map[string]
 				disabled[w] = reason
 			}
 		}
-		upd, err := tx.PrepareContext(ctx, `UPDATE deliveries SET status = $1, attempts = $2, next_attempt_at = COALESCE($3, next_attempt_at),
-  lease_until = 0, last_status = $4, last_error = $5, updated_at = $6 WHERE id = $7`)
-		if err != nil {
+		if err := d.writeOutcomes(ctx, tx, batch, disabled, now); err != nil {
 			return err
-		}
-		defer upd.Close()
-		skip, err := tx.PrepareContext(ctx, "UPDATE deliveries SET status = 'skipped', lease_until = 0, updated_at = $1 WHERE id = $2")
-		if err != nil {
-			return err
-		}
-		defer skip.Close()
-		ins, err := tx.PrepareContext(ctx, `INSERT INTO delivery_attempts (delivery_id, event_id, webhook_id, attempt, status, response_status,
-  duration_ms, error, next_retry_at, request_headers, response_headers, response_body, created_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`)
-		if err != nil {
-			return err
-		}
-		defer ins.Close()
-		for _, r := range batch {
-			if r.outcome == outcomeSkipped {
-				if _, err := skip.ExecContext(ctx, now, r.id); err != nil {
-					return err
-				}
-				continue
-			}
-			status, attemptStatus := "success", "success"
-			var next, lastErr, respStatus any
-			if r.outcome == outcomeFailure {
-				attemptStatus = "failed"
-				lastErr = r.err
-				if _, off := disabled[r.webhookID]; r.nextAt != nil && (!off || r.test) {
-					status, next = "pending", store.Millis(*r.nextAt)
-				} else {
-					status = "failed"
-				}
-			}
-			if r.status != 0 {
-				respStatus = r.status
-			}
-			if _, err := upd.ExecContext(ctx, status, r.attempts+1, next, respStatus, lastErr, now, r.id); err != nil {
-				return err
-			}
-			if _, err := ins.ExecContext(ctx, r.id, r.eventID, r.webhookID, r.attempts+1, attemptStatus, respStatus,
-				r.duration.Milliseconds(), lastErr, next, nullIfEmpty(r.reqHeaders), nullIfEmpty(r.respHeaders),
-				nullIfEmpty(r.respBody), store.Millis(r.started)); err != nil {
-				return err
-			}
 		}
 		// A disabled webhook's remaining work is skipped, not sent; recovery
 		// after re-enabling is the owner's choice.
@@ -740,6 +764,81 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`)
 		return nil
 	})
 	return disabled, err
+}
+
+// attemptColumns are the columns of a delivery_attempts row, in insert order.
+const attemptColumns = 13
+
+// writeOutcomes writes the deliveries rows and the attempt log of a batch.
+// Round trips, not rows, are what a batch costs on PostgreSQL, so the common
+// cases are set-based: successes are one UPDATE per response status (usually
+// one in all), skips one UPDATE, and the attempt log a few multi-row INSERTs.
+// Only failures, whose retry times differ, are updated row by row (with the
+// driver's cached prepared statement).
+func (d *Deliverer) writeOutcomes(ctx context.Context, tx *store.Tx, batch []result, disabled map[string]string, now int64) error {
+	successes := map[int][]any{}
+	var skipped []any
+	attempts := make([]any, 0, len(batch)*attemptColumns)
+	for _, r := range batch {
+		if r.outcome == outcomeSkipped {
+			skipped = append(skipped, r.id)
+			continue
+		}
+		attemptStatus := "success"
+		var next, lastErr, respStatus any
+		if r.status != 0 {
+			respStatus = r.status
+		}
+		if r.outcome == outcomeSuccess {
+			successes[r.status] = append(successes[r.status], r.id)
+		} else {
+			attemptStatus, lastErr = "failed", r.err
+			status := "failed"
+			if _, off := disabled[r.webhookID]; r.nextAt != nil && (!off || r.test) {
+				status, next = "pending", store.Millis(*r.nextAt)
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = $1, attempts = $2, next_attempt_at = COALESCE($3, next_attempt_at),
+  lease_until = 0, last_status = $4, last_error = $5, updated_at = $6 WHERE id = $7`,
+				status, r.attempts+1, next, respStatus, lastErr, now, r.id); err != nil {
+				return err
+			}
+		}
+		attempts = append(attempts, r.id, r.eventID, r.webhookID, r.attempts+1, attemptStatus, respStatus,
+			r.duration.Milliseconds(), lastErr, next, nullIfEmpty(r.reqHeaders), nullIfEmpty(r.respHeaders),
+			nullIfEmpty(r.respBody), store.Millis(r.started))
+	}
+	for status, ids := range successes {
+		args := append([]any{status, now}, ids...)
+		if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'success', attempts = attempts + 1, lease_until = 0,
+  last_status = $1, last_error = NULL, updated_at = $2 WHERE id IN (`+store.Placeholders(3, len(ids))+")", args...); err != nil {
+			return err
+		}
+	}
+	if len(skipped) > 0 {
+		args := append([]any{now}, skipped...)
+		if _, err := tx.ExecContext(ctx, "UPDATE deliveries SET status = 'skipped', lease_until = 0, updated_at = $1 WHERE id IN ("+
+			store.Placeholders(2, len(skipped))+")", args...); err != nil {
+			return err
+		}
+	}
+	const rowsPerInsert = 200
+	for len(attempts) > 0 {
+		chunk := attempts[:min(len(attempts), rowsPerInsert*attemptColumns)]
+		attempts = attempts[len(chunk):]
+		var q strings.Builder
+		q.WriteString(`INSERT INTO delivery_attempts (delivery_id, event_id, webhook_id, attempt, status, response_status,
+  duration_ms, error, next_retry_at, request_headers, response_headers, response_body, created_at) VALUES `)
+		for i := 0; i < len(chunk); i += attemptColumns {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(" + store.Placeholders(i+1, attemptColumns) + ")")
+		}
+		if _, err := tx.ExecContext(ctx, q.String(), chunk...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // applyEffect updates one webhook's failure state and disables it on 410 Gone
