@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -738,6 +739,9 @@ func (d *Deliverer) writeBatch(ctx context.Context, batch []result) (map[string]
 			}
 		}
 	}
+	// One lock order for webhook rows across nodes, so that two completers
+	// never deadlock on them.
+	slices.Sort(order)
 	var disabled map[string]string
 	err := d.st.InTx(ctx, func(tx *store.Tx) error {
 		disabled = map[string]string{}

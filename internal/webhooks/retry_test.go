@@ -1,9 +1,13 @@
 package webhooks
 
 import (
+	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/codeqr/codeqr/internal/netguard"
 )
 
 func TestNextDelay(t *testing.T) {
@@ -54,5 +58,26 @@ func TestRetryAfter(t *testing.T) {
 		if got := retryAfter(c.status, c.h, now); got != c.want {
 			t.Errorf("retryAfter(%d, %v) = %s, want %s", c.status, c.h, got, c.want)
 		}
+	}
+}
+
+// TestDescribeError drives real requests through the guarded client.
+func TestDescribeError(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "http://" + ln.Addr().String()
+	ln.Close()
+	open := netguard.Client(netguard.Options{AllowHTTP: true, AllowPrivate: true}, time.Second)
+	_, err = open.Post(closed, "application/json", nil)
+	if got := describeError(err, time.Second); got != "connection refused" {
+		t.Errorf("closed port: %q (%v)", got, err)
+	}
+	guarded := netguard.Client(netguard.Options{AllowHTTP: true}, time.Second)
+	_, err = guarded.Post(closed, "application/json", nil)
+	if got := describeError(err, time.Second); !strings.HasPrefix(got, "destination not allowed: ") {
+		t.Errorf("loopback with private destinations refused: %q (%v)", got, err)
 	}
 }
