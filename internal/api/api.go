@@ -125,6 +125,7 @@ func (s *Server) Handler() http.Handler {
 	route("POST /api/webhooks/{id}/enable", projects.ScopeWebhooksWrite, s.enableWebhook)
 	route("POST /api/webhooks/{id}/disable", projects.ScopeWebhooksWrite, s.disableWebhook)
 	route("GET /api/webhooks/{id}/deliveries", projects.ScopeWebhooksRead, s.listDeliveries)
+	route("POST /api/webhooks/{id}/deliveries/{attemptId}/retry", projects.ScopeWebhooksWrite, s.retryDelivery)
 
 	if s.Public != nil {
 		mux.Handle("GET /{key}", s.Public)

@@ -25,6 +25,7 @@ Usage:
   codeqr keys create [flags]    print a new API key on the last line
   codeqr migrate [flags]        apply database migrations
   codeqr bench deliveries [...] measure event-to-delivery latency and throughput
+  codeqr bench links [...]      measure POST /api/links throughput and latency
   codeqr version                print the version
 
 Every flag can also be set as CODEQR_<FLAG> (e.g. CODEQR_DATABASE_URL).

@@ -92,7 +92,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		QRCodes:  qrSvc,
 		Pages:    pages.NewService(st, eventWriter, tagSvc, cfg),
 		Domains:  domains.NewService(st, nil),
-		Webhooks: webhooks.NewService(st, eventWriter, tagSvc, cfg),
+		Webhooks: webhooks.NewService(st, eventWriter, tagSvc, cfg).WithNotify(deliverer.Notify),
 		Metrics:  promhttp.HandlerFor(registry, promhttp.HandlerOpts{}),
 		Public:   redirects.NewHandler(resolver, pipeline, interactions.BasicEnricher{}, cfg, logger),
 	})

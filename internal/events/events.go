@@ -208,3 +208,13 @@ func (w *Writer) Emit(ctx context.Context, tx *store.Tx, e Event) (string, error
 	}
 	return e.ID, nil
 }
+
+// ForgetResource removes a deleted link, QR code or page from every webhook's
+// selection, in the transaction that deletes it, so webhooks never list ids
+// that no longer exist.
+func ForgetResource(ctx context.Context, tx *store.Tx, resourceID string) error {
+	if _, err := tx.ExecContext(ctx, "DELETE FROM webhook_resources WHERE resource_id = $1", resourceID); err != nil {
+		return fmt.Errorf("events: forget resource %s: %w", resourceID, err)
+	}
+	return nil
+}

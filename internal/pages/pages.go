@@ -248,37 +248,37 @@ WHERE id = $9 AND project_id = $10`,
 func apply(old Page, req UpdateRequest) (content, error) {
 	c := content{slug: old.Slug, title: old.Title, description: old.Description, blocks: old.Blocks,
 		form: old.Form, theme: old.Theme, published: old.Published}
-	if req.Slug.Present {
+	if req.Slug.Set {
 		if req.Slug.Null {
 			return c, errs.Invalid("slug cannot be null")
 		}
 		c.slug = req.Slug.Value
 	}
-	if req.Title.Present {
+	if req.Title.Set {
 		if req.Title.Null {
 			return c, errs.Invalid("title cannot be null")
 		}
 		c.title = req.Title.Value
 	}
-	if req.Published.Present {
+	if req.Published.Set {
 		if req.Published.Null {
 			return c, errs.Invalid("published cannot be null")
 		}
 		c.published = req.Published.Value
 	}
-	if req.Description.Present {
+	if req.Description.Set {
 		c.description = nil
 		if !req.Description.Null {
 			c.description = &req.Description.Value
 		}
 	}
-	if req.Blocks.Present {
+	if req.Blocks.Set {
 		c.blocks = req.Blocks.Value
 	}
-	if req.Form.Present {
+	if req.Form.Set {
 		c.form = req.Form.Value
 	}
-	if req.Theme.Present {
+	if req.Theme.Set {
 		t, err := normalizeTheme(req.Theme.Value)
 		if err != nil {
 			return c, err
@@ -300,6 +300,9 @@ func (s *Service) Delete(ctx context.Context, projectID, id string) error {
 		}
 		if _, err := tx.ExecContext(ctx, "DELETE FROM pages WHERE id = $1 AND project_id = $2", id, projectID); err != nil {
 			return fmt.Errorf("pages: delete: %w", err)
+		}
+		if err := events.ForgetResource(ctx, tx, id); err != nil {
+			return err
 		}
 		return s.emit(ctx, tx, events.PageDeleted, p)
 	})

@@ -13,16 +13,16 @@ func TestOptionalTellsAbsentNullAndValue(t *testing.T) {
 	if err := json.Unmarshal([]byte(`{"title": "x", "description": null, "form": {"fields": [{"name": "a"}]}}`), &req); err != nil {
 		t.Fatal(err)
 	}
-	if !req.Title.Present || req.Title.Null || req.Title.Value != "x" {
+	if !req.Title.Set || req.Title.Null || req.Title.Value != "x" {
 		t.Fatalf("title %+v", req.Title)
 	}
-	if !req.Description.Present || !req.Description.Null {
+	if !req.Description.Set || !req.Description.Null {
 		t.Fatalf("description %+v", req.Description)
 	}
-	if req.Slug.Present || req.Blocks.Present || req.Theme.Present || req.Published.Present {
+	if req.Slug.Set || req.Blocks.Set || req.Theme.Set || req.Published.Set {
 		t.Fatalf("absent fields marked present: %+v", req)
 	}
-	if !req.Form.Present || req.Form.Value == nil || req.Form.Value.Fields[0].Name != "a" {
+	if !req.Form.Set || req.Form.Value == nil || req.Form.Value.Fields[0].Name != "a" {
 		t.Fatalf("form %+v", req.Form)
 	}
 	// Unknown fields inside an Optional value are refused too.

@@ -763,6 +763,9 @@ func (s *Service) deleteTx(ctx context.Context, tx *store.Tx, old QRCode) error 
 	if _, err := tx.ExecContext(ctx, "DELETE FROM qrcodes WHERE id = $1 AND project_id = $2", old.ID, old.ProjectID); err != nil {
 		return fmt.Errorf("qrcodes: delete: %w", err)
 	}
+	if err := events.ForgetResource(ctx, tx, old.ID); err != nil {
+		return err
+	}
 	return s.emit(ctx, tx, events.QRCodeDeleted, old)
 }
 
