@@ -94,7 +94,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Domains:  domains.NewService(st, nil),
 		Webhooks: webhooks.NewService(st, eventWriter, tagSvc, cfg).WithNotify(deliverer.Notify),
 		Metrics:  promhttp.HandlerFor(registry, promhttp.HandlerOpts{}),
-		Public:   redirects.NewHandler(resolver, pipeline, interactions.BasicEnricher{}, cfg, logger),
+		Public:   redirects.NewHandler(resolver, pipeline, interactions.BasicEnricher{Trusted: cfg.TrustedProxies}, cfg, logger),
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)

@@ -3,6 +3,7 @@ package interactions
 import (
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -12,17 +13,30 @@ import (
 
 // BasicEnricher is a minimal Enricher — peer IP, raw User-Agent, a crude bot
 // and OS check, referer — with "Unknown" for everything it cannot tell. It
-// stands in until the full enricher (internal/tracking) is wired; it does not
-// honour X-Forwarded-For and knows no geography.
-type BasicEnricher struct{}
+// stands in until the full enricher (internal/tracking) is wired; it knows no
+// geography. X-Forwarded-For is believed (its last entry) only from Trusted peers.
+type BasicEnricher struct {
+	Trusted []netip.Prefix
+}
 
 // Enrich implements Enricher.
-func (BasicEnricher) Enrich(r *http.Request, now time.Time) Interaction {
+func (e BasicEnricher) Enrich(r *http.Request, now time.Time) Interaction {
 	const unknown = "Unknown"
 	ua := r.UserAgent()
 	ip, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		ip = r.RemoteAddr
+	}
+	if peer, err := netip.ParseAddr(ip); err == nil && e.trusts(peer.Unmap()) {
+		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
+			last := xff[len(xff)-1]
+			if i := strings.LastIndexByte(last, ','); i >= 0 {
+				last = last[i+1:]
+			}
+			if a, err := netip.ParseAddr(strings.TrimSpace(last)); err == nil {
+				ip = a.Unmap().String()
+			}
+		}
 	}
 	in := Interaction{
 		Timestamp: now.UTC().Truncate(time.Millisecond), ClickID: ids.ClickID(), IP: ip,
@@ -50,4 +64,13 @@ func (BasicEnricher) Enrich(r *http.Request, now time.Time) Interaction {
 		}
 	}
 	return in
+}
+
+func (e BasicEnricher) trusts(a netip.Addr) bool {
+	for _, p := range e.Trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
