@@ -369,7 +369,7 @@ func TestQRCodeDisplayPages(t *testing.T) {
 		cases := []struct{ key, body, want string }{
 			{"wifi1", `{"type":"wifi","key":"wifi1","content":{"ssid":"Cafe","password":"p@ssword1","encryption":"WPA"}}`, "Cafe"},
 			{"text1", `{"type":"text","key":"text1","content":{"text":"Hello <world>"}}`, "Hello &lt;world&gt;"},
-			{"tel1", `{"type":"phone","key":"tel1","content":{"number":"+15551234567"}}`, `href="tel:+15551234567"`},
+			{"tel1", `{"type":"phone","key":"tel1","content":{"number":"+15551234567"}}`, `href="tel:&#43;15551234567"`},
 			{"vc1", `{"type":"vcard","key":"vc1","content":{"firstName":"Ada","lastName":"Lovelace","email":"ada@example.com"}}`, "?download=vcf"},
 		}
 		for _, c := range cases {
