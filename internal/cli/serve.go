@@ -26,6 +26,7 @@ import (
 	"github.com/codeqr/codeqr/internal/qrcodes"
 	"github.com/codeqr/codeqr/internal/redirects"
 	"github.com/codeqr/codeqr/internal/tags"
+	"github.com/codeqr/codeqr/internal/tracking"
 	"github.com/codeqr/codeqr/internal/webhooks"
 )
 
@@ -72,7 +73,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	eventWriter := events.NewWriter(deliverer.Notify, nil)
 	tagSvc := tags.NewService(st, nil)
 	resolver := redirects.NewResolver(st, redirects.ResolverOptions{Logger: logger})
-	linkSvc := links.NewService(st, eventWriter, tagSvc, cfg)
+	linkSvc := links.NewService(st, eventWriter, tagSvc, cfg).WithInvalidator(resolver)
+	enricher, err := tracking.New(tracking.Options{TrustedProxies: cfg.TrustedProxies, GeoIPDB: cfg.GeoIPDB})
+	if err != nil {
+		return fmt.Errorf("geoip-db: %w", err)
+	}
+	defer enricher.Close()
 	qrSvc := qrcodes.NewService(st, eventWriter, tagSvc, cfg).WithLogger(logger).WithInvalidator(resolver)
 	dedupe := cfg.DedupeWindow
 	if dedupe == 0 {
@@ -80,7 +86,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	pipeline := interactions.New(st, eventWriter, interactions.Options{
 		FlushInterval: cfg.FlushInterval, DedupeWindow: dedupe, Logger: logger,
-		QRCodes: interactions.QRCodeLoader(qrSvc),
+		Links: interactions.LinkLoader(linkSvc), QRCodes: interactions.QRCodeLoader(qrSvc),
 	})
 	server := api.New(api.Deps{
 		Logger:   logger,
@@ -94,7 +100,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Domains:  domains.NewService(st, nil),
 		Webhooks: webhooks.NewService(st, eventWriter, tagSvc, cfg).WithNotify(deliverer.Notify),
 		Metrics:  promhttp.HandlerFor(registry, promhttp.HandlerOpts{}),
-		Public:   redirects.NewHandler(resolver, pipeline, interactions.BasicEnricher{Trusted: cfg.TrustedProxies}, cfg, logger),
+		Public:   redirects.NewHandler(resolver, pipeline, enricher, cfg, logger),
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)

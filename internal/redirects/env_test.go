@@ -2,7 +2,6 @@ package redirects_test
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -20,42 +19,29 @@ import (
 	"github.com/codeqr/codeqr/internal/events"
 	"github.com/codeqr/codeqr/internal/ids"
 	"github.com/codeqr/codeqr/internal/interactions"
+	"github.com/codeqr/codeqr/internal/links"
 	"github.com/codeqr/codeqr/internal/projects"
 	"github.com/codeqr/codeqr/internal/qrcodes"
 	"github.com/codeqr/codeqr/internal/redirects"
 	"github.com/codeqr/codeqr/internal/store"
 	"github.com/codeqr/codeqr/internal/tags"
+	"github.com/codeqr/codeqr/internal/tracking"
 	"github.com/codeqr/codeqr/internal/webhooks"
 )
 
 const domain = "go.test"
 
-// geoEnricher adds a country per client IP to the basic enricher, standing in
-// for the embedded IP table of internal/tracking.
-type geoEnricher struct {
-	interactions.BasicEnricher
-	countries map[string]string
-}
-
-func (g geoEnricher) Enrich(r *http.Request, now time.Time) interactions.Interaction {
-	in := g.BasicEnricher.Enrich(r, now)
-	if c, ok := g.countries[in.IP]; ok {
-		in.Country = c
-	}
-	return in
-}
-
 type env struct {
-	st       *store.Store
-	srv      *httptest.Server
-	client   *http.Client
-	res      *redirects.Resolver
-	pipe     *interactions.Pipeline
-	qr       *qrcodes.Service
-	hooks    *webhooks.Service
-	p1, p2   string // project ids
-	key1     string
-	key2     string
+	st     *store.Store
+	srv    *httptest.Server
+	client *http.Client
+	res    *redirects.Resolver
+	pipe   *interactions.Pipeline
+	qr     *qrcodes.Service
+	hooks  *webhooks.Service
+	p1, p2 string // project ids
+	key1   string
+	key2   string
 }
 
 type envOpts struct {
@@ -84,6 +70,7 @@ func newEnv(t *testing.T, st *store.Store, o envOpts) *env {
 	}
 	t.Cleanup(res.Stop)
 	qr := qrcodes.NewService(st, ev, tg, cfg).WithInvalidator(res)
+	ls := links.NewService(st, ev, tg, cfg).WithInvalidator(res)
 	if o.dedupe == 0 {
 		o.dedupe = -1
 	}
@@ -91,13 +78,15 @@ func newEnv(t *testing.T, st *store.Store, o envOpts) *env {
 		o.flush = 10 * time.Millisecond
 	}
 	pipe := interactions.New(st, ev, interactions.Options{FlushInterval: o.flush, DedupeWindow: o.dedupe,
-		Links: testLinkLoader, QRCodes: interactions.QRCodeLoader(qr)})
+		Links: interactions.LinkLoader(ls), QRCodes: interactions.QRCodeLoader(qr)})
 	pipe.Start()
 	t.Cleanup(func() { _ = pipe.Stop(context.Background()) })
-	enr := geoEnricher{interactions.BasicEnricher{Trusted: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}},
-		map[string]string{"8.8.8.8": "US", "81.2.69.142": "GB"}}
+	enr, err := tracking.New(tracking.Options{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	hooks := webhooks.NewService(st, ev, tg, cfg)
-	a := api.New(api.Deps{Config: cfg, Store: st, Projects: ps, Tags: tg, QRCodes: qr, Webhooks: hooks,
+	a := api.New(api.Deps{Config: cfg, Store: st, Projects: ps, Tags: tg, Links: ls, QRCodes: qr, Webhooks: hooks,
 		Public: redirects.NewHandler(res, pipe, enr, cfg, nil)})
 	srv := httptest.NewServer(a.Handler())
 	t.Cleanup(srv.Close)
@@ -105,22 +94,6 @@ func newEnv(t *testing.T, st *store.Store, o envOpts) *env {
 		Timeout: 10 * time.Second}
 	return &env{st: st, srv: srv, client: client, res: res, pipe: pipe, qr: qr, hooks: hooks,
 		p1: p1.ID, p2: p2.ID, key1: k1, key2: k2}
-}
-
-// testLinkLoader builds a minimal link object until the links service is in
-// main: id, url and the counters.
-func testLinkLoader(ctx context.Context, q store.Querier, projectID, id string) (interactions.Snapshot, error) {
-	var url string
-	err := q.QueryRowContext(ctx, "SELECT url FROM links WHERE id = $1 AND project_id = $2", id, projectID).Scan(&url)
-	if err == sql.ErrNoRows {
-		return nil, store.ErrNotFound
-	}
-	if err != nil {
-		return nil, err
-	}
-	return func(count int64, last *time.Time) any {
-		return map[string]any{"id": id, "url": url, "clicks": count, "lastClicked": last}
-	}, nil
 }
 
 type linkOpts struct {
@@ -132,7 +105,8 @@ type linkOpts struct {
 	domain                                       string
 }
 
-// insertLink writes a link row and claims its key directly.
+// insertLink writes a link row and claims its key directly, to set what the
+// API would refuse or make slow (past expiry, a cheap bcrypt cost).
 func (e *env) insertLink(t *testing.T, o linkOpts) string {
 	t.Helper()
 	id := ids.New("link")

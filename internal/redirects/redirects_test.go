@@ -393,3 +393,39 @@ func TestQRCodeDisplayPages(t *testing.T) {
 		}
 	})
 }
+
+func TestLinkCacheInvalidationThroughAPI(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st, envOpts{})
+		resp, _ := e.do(t, "/promo", reqOpts{})
+		wantStatus(t, resp, http.StatusNotFound) // cached as unknown…
+		status, body := e.api(t, "POST", "/api/links", e.key1, `{"url":"https://example.com/v1","key":"promo","domain":"`+domain+`"}`)
+		if status != http.StatusCreated {
+			t.Fatalf("create: %d %s", status, body)
+		}
+		var l struct {
+			ID string `json:"id"`
+		}
+		_ = json.Unmarshal([]byte(body), &l)
+		resp, _ = e.do(t, "/promo", reqOpts{}) // …and found right after the create
+		wantLocation(t, resp, "https://example.com/v1")
+		if status, body := e.api(t, "PATCH", "/api/links/"+l.ID, e.key1, `{"url":"https://example.com/v2"}`); status != http.StatusOK {
+			t.Fatalf("patch: %d %s", status, body)
+		}
+		resp, _ = e.do(t, "/promo", reqOpts{})
+		wantLocation(t, resp, "https://example.com/v2")
+		if status, body := e.api(t, "PATCH", "/api/links/"+l.ID, e.key1, `{"key":"promo2"}`); status != http.StatusOK {
+			t.Fatalf("patch key: %d %s", status, body)
+		}
+		resp, _ = e.do(t, "/promo", reqOpts{})
+		wantStatus(t, resp, http.StatusNotFound)
+		resp, _ = e.do(t, "/promo2", reqOpts{})
+		wantLocation(t, resp, "https://example.com/v2")
+		if status, body := e.api(t, "DELETE", "/api/links/"+l.ID, e.key1, ""); status != http.StatusOK {
+			t.Fatalf("delete: %d %s", status, body)
+		}
+		resp, _ = e.do(t, "/promo2", reqOpts{})
+		wantStatus(t, resp, http.StatusNotFound)
+	})
+}
