@@ -47,8 +47,9 @@ cpu_architecture, ua, bot, qr, referer, referer_url, counted, created_at`
 
 const perRow = 31
 
-// rowsPerInsert keeps one statement under both databases' parameter limits.
-const rowsPerInsert = 500
+// rowsPerInsert keeps statements small: SQLite resolves each $N parameter name
+// by a linear search, so a statement of k parameters costs O(k²) to prepare.
+const rowsPerInsert = 32
 
 func rowArgs(r Record) []any {
 	in := r.Interaction

@@ -49,7 +49,7 @@ type envOpts struct {
 	flush  time.Duration
 }
 
-func newEnv(t *testing.T, st *store.Store, o envOpts) *env {
+func newEnv(t testing.TB, st *store.Store, o envOpts) *env {
 	t.Helper()
 	ctx := context.Background()
 	cfg := config.Config{BaseURL: "http://" + domain, WebhooksAllowHTTP: true, WebhooksAllowPrivate: true}.WithDefaults()
@@ -107,7 +107,7 @@ type linkOpts struct {
 
 // insertLink writes a link row and claims its key directly, to set what the
 // API would refuse or make slow (past expiry, a cheap bcrypt cost).
-func (e *env) insertLink(t *testing.T, o linkOpts) string {
+func (e *env) insertLink(t testing.TB, o linkOpts) string {
 	t.Helper()
 	id := ids.New("link")
 	if o.project == "" {
