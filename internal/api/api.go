@@ -34,6 +34,8 @@ type Deps struct {
 	Pages    *pages.Service
 	Domains  *domains.Service
 	Webhooks *webhooks.Service
+	// Public serves the short links (GET/HEAD/POST /{key}); nil means 404.
+	Public http.Handler
 	// Metrics serves /metrics (Prometheus text); nil means 404.
 	Metrics http.Handler
 }
@@ -124,6 +126,11 @@ func (s *Server) Handler() http.Handler {
 	route("POST /api/webhooks/{id}/disable", projects.ScopeWebhooksWrite, s.disableWebhook)
 	route("GET /api/webhooks/{id}/deliveries", projects.ScopeWebhooksRead, s.listDeliveries)
 	route("POST /api/webhooks/{id}/deliveries/{attemptId}/retry", projects.ScopeWebhooksWrite, s.retryDelivery)
+
+	if s.Public != nil {
+		mux.Handle("GET /{key}", s.Public)
+		mux.Handle("POST /{key}", s.Public)
+	}
 
 	// Anything else under /api is a JSON 404, not the public 404 page.
 	public("/api/", func(http.ResponseWriter, *http.Request) error {

@@ -19,11 +19,14 @@ import (
 	"github.com/codeqr/codeqr/internal/api"
 	"github.com/codeqr/codeqr/internal/domains"
 	"github.com/codeqr/codeqr/internal/events"
+	"github.com/codeqr/codeqr/internal/interactions"
 	"github.com/codeqr/codeqr/internal/links"
 	"github.com/codeqr/codeqr/internal/pages"
 	"github.com/codeqr/codeqr/internal/projects"
 	"github.com/codeqr/codeqr/internal/qrcodes"
+	"github.com/codeqr/codeqr/internal/redirects"
 	"github.com/codeqr/codeqr/internal/tags"
+	"github.com/codeqr/codeqr/internal/tracking"
 	"github.com/codeqr/codeqr/internal/webhooks"
 )
 
@@ -69,18 +72,35 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	deliverer := webhooks.NewDeliverer(st, cfg, logger, registry)
 	eventWriter := events.NewWriter(deliverer.Notify, nil)
 	tagSvc := tags.NewService(st, nil)
+	resolver := redirects.NewResolver(st, redirects.ResolverOptions{Logger: logger})
+	linkSvc := links.NewService(st, eventWriter, tagSvc, cfg).WithInvalidator(resolver)
+	enricher, err := tracking.New(tracking.Options{TrustedProxies: cfg.TrustedProxies, GeoIPDB: cfg.GeoIPDB})
+	if err != nil {
+		return fmt.Errorf("geoip-db: %w", err)
+	}
+	defer enricher.Close()
+	qrSvc := qrcodes.NewService(st, eventWriter, tagSvc, cfg).WithLogger(logger).WithInvalidator(resolver)
+	dedupe := cfg.DedupeWindow
+	if dedupe == 0 {
+		dedupe = -1 // disabled
+	}
+	pipeline := interactions.New(st, eventWriter, interactions.Options{
+		FlushInterval: cfg.FlushInterval, DedupeWindow: dedupe, Logger: logger,
+		Links: interactions.LinkLoader(linkSvc), QRCodes: interactions.QRCodeLoader(qrSvc),
+	})
 	server := api.New(api.Deps{
 		Logger:   logger,
 		Config:   cfg,
 		Store:    st,
 		Projects: projectSvc,
 		Tags:     tagSvc,
-		Links:    links.NewService(st, eventWriter, tagSvc, cfg),
-		QRCodes:  qrcodes.NewService(st, eventWriter, tagSvc, cfg).WithLogger(logger),
+		Links:    linkSvc,
+		QRCodes:  qrSvc,
 		Pages:    pages.NewService(st, eventWriter, tagSvc, cfg),
 		Domains:  domains.NewService(st, nil),
 		Webhooks: webhooks.NewService(st, eventWriter, tagSvc, cfg).WithNotify(deliverer.Notify),
 		Metrics:  promhttp.HandlerFor(registry, promhttp.HandlerOpts{}),
+		Public:   redirects.NewHandler(resolver, pipeline, enricher, cfg, logger),
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -100,6 +120,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := deliverer.Start(ctx); err != nil {
 		return err
 	}
+	if err := resolver.Start(ctx); err != nil {
+		deliverer.Stop()
+		return err
+	}
+	defer resolver.Stop()
+	pipeline.Start()
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- httpServer.Serve(ln) }()
 	logger.Info("codeqr: serving", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "database", st.Dialect().Name(), "version", Version)
@@ -108,6 +134,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case <-ctx.Done():
 	case err := <-serveErr:
 		if !errors.Is(err, http.ErrServerClosed) {
+			if err := pipeline.Stop(context.Background()); err != nil {
+				logger.Error("codeqr: write buffered interactions", "err", err)
+			}
 			deliverer.Stop()
 			return fmt.Errorf("http: %w", err)
 		}
@@ -119,6 +148,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// let in-flight deliveries finish or hand them back.
 	if err := httpServer.Shutdown(shutdownCtx); err != nil {
 		logger.Warn("codeqr: http shutdown", "err", err)
+	}
+	// Then write every buffered interaction (and its events), before the
+	// deliverer stops.
+	if err := pipeline.Stop(shutdownCtx); err != nil {
+		logger.Error("codeqr: write buffered interactions", "err", err)
 	}
 	deliverer.Stop()
 	logger.Info("codeqr: stopped")

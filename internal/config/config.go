@@ -52,6 +52,12 @@ type Config struct {
 	// WebhookConcurrency is how many deliveries to one webhook may be in flight
 	// at once on this node, so a slow receiver cannot take every worker. Default 10.
 	WebhookConcurrency int
+	// FlushInterval is how often buffered interactions are written (at most
+	// this much is lost on a hard crash). Default 100ms.
+	FlushInterval time.Duration
+	// DedupeWindow: a repeat by the same visitor on the same resource within it
+	// is not counted again. Zero disables dedupe; the CLI default is 1h.
+	DedupeWindow time.Duration
 }
 
 // DefaultRetrySchedule is the contract's schedule: 8 attempts over about a day.
@@ -94,6 +100,9 @@ func (c Config) WithDefaults() Config {
 	if c.WebhookConcurrency == 0 {
 		c.WebhookConcurrency = 10
 	}
+	if c.FlushInterval == 0 {
+		c.FlushInterval = 100 * time.Millisecond
+	}
 	return c
 }
 
@@ -117,6 +126,9 @@ func (c Config) Validate() error {
 	}
 	if c.WebhooksDisableAfter < 0 {
 		errs = append(errs, errors.New("webhooks-disable-after: must be positive"))
+	}
+	if c.FlushInterval < 0 || c.DedupeWindow < 0 {
+		errs = append(errs, errors.New("flush-interval and dedupe-window must not be negative"))
 	}
 	if _, err := ParseLogLevel(c.LogLevel); err != nil {
 		errs = append(errs, err)

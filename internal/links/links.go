@@ -22,6 +22,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/codeqr/codeqr/internal/cache"
 	"github.com/codeqr/codeqr/internal/config"
 	"github.com/codeqr/codeqr/internal/errs"
 	"github.com/codeqr/codeqr/internal/events"
@@ -95,11 +96,35 @@ type Service struct {
 	tg  *tags.Service
 	cfg config.Config
 	now func() time.Time
+	inv cache.Invalidator
 }
 
 // NewService returns a Service.
 func NewService(st *store.Store, ev *events.Writer, tg *tags.Service, cfg config.Config) *Service {
-	return &Service{st: st, ev: ev, tg: tg, cfg: cfg, now: time.Now}
+	return &Service{st: st, ev: ev, tg: tg, cfg: cfg, now: time.Now, inv: cache.Nop{}}
+}
+
+// WithInvalidator makes every committed change drop the link from the
+// redirect cache of this process (by id, so a moved key is dropped too, and by
+// its domain and key, so a cached "unknown key" goes on create), and returns s.
+func (s *Service) WithInvalidator(inv cache.Invalidator) *Service {
+	if inv != nil {
+		s.inv = inv
+	}
+	return s
+}
+
+// invalidate schedules the cache invalidation of l for after tx commits.
+func (s *Service) invalidate(tx *store.Tx, l Link) {
+	inv, id, domain, key := s.inv, l.ID, l.Domain, l.Key
+	tx.AfterCommit(func() { inv.Invalidate(id, domain, key) })
+}
+
+// GetIn returns one link of the project as q sees it (e.g. inside another
+// package's transaction).
+func (s *Service) GetIn(ctx context.Context, q store.Querier, projectID, id string) (Link, error) {
+	r, err := s.load(ctx, q, "id = $1 AND project_id = $2", id, projectID)
+	return r.Link, err
 }
 
 // ListOptions filter and page List. Zero values mean "no filter"; Page is
@@ -484,6 +509,7 @@ func (s *Service) create(ctx context.Context, tx *store.Tx, projectID string, p 
 	if _, err := s.ev.Emit(ctx, tx, events.Event{ProjectID: projectID, Type: events.LinkCreated, Data: r.Link}); err != nil {
 		return Link{}, err
 	}
+	s.invalidate(tx, r.Link)
 	return r.Link, nil
 }
 
@@ -562,6 +588,7 @@ func (s *Service) update(ctx context.Context, tx *store.Tx, projectID, id string
 	if _, err := s.ev.Emit(ctx, tx, events.Event{ProjectID: projectID, Type: events.LinkUpdated, Data: r.Link}); err != nil {
 		return Link{}, false, err
 	}
+	s.invalidate(tx, r.Link)
 	return r.Link, true, nil
 }
 
@@ -582,6 +609,7 @@ func (s *Service) delete(ctx context.Context, tx *store.Tx, projectID, id string
 	if err := shortlinks.Release(ctx, tx, r.Domain, r.Key); err != nil {
 		return err
 	}
+	s.invalidate(tx, r.Link)
 	_, err = s.ev.Emit(ctx, tx, events.Event{ProjectID: projectID, Type: events.LinkDeleted, Data: r.Link})
 	return err
 }

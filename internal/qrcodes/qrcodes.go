@@ -37,6 +37,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/codeqr/codeqr/internal/cache"
 	"github.com/codeqr/codeqr/internal/config"
 	"github.com/codeqr/codeqr/internal/errs"
 	"github.com/codeqr/codeqr/internal/events"
@@ -146,6 +147,7 @@ type Service struct {
 	now        func() time.Time
 	logger     *slog.Logger
 	logoClient *http.Client
+	inv        cache.Invalidator
 }
 
 // NewService returns a Service. Logos are fetched through netguard with the
@@ -155,6 +157,7 @@ func NewService(st *store.Store, ev *events.Writer, tg *tags.Service, cfg config
 		st: st, ev: ev, tg: tg, cfg: cfg,
 		now:    time.Now,
 		logger: slog.Default(),
+		inv:    cache.Nop{},
 		logoClient: netguard.Client(netguard.Options{
 			AllowHTTP: cfg.WebhooksAllowHTTP, AllowPrivate: cfg.WebhooksAllowPrivate,
 		}, 5*time.Second),
@@ -165,6 +168,16 @@ func NewService(st *store.Store, ev *events.Writer, tg *tags.Service, cfg config
 func (s *Service) WithLogger(l *slog.Logger) *Service {
 	if l != nil {
 		s.logger = l
+	}
+	return s
+}
+
+// WithInvalidator makes every committed change drop the code from the
+// redirect cache of this process (the move of a key included: the cache also
+// forgets by id), and returns s.
+func (s *Service) WithInvalidator(inv cache.Invalidator) *Service {
+	if inv != nil {
+		s.inv = inv
 	}
 	return s
 }
@@ -431,6 +444,12 @@ func (s *Service) Get(ctx context.Context, projectID, id string) (QRCode, error)
 	return s.load(ctx, s.st.Read(), projectID, id)
 }
 
+// GetIn returns one code of the project as q sees it (e.g. inside another
+// package's transaction).
+func (s *Service) GetIn(ctx context.Context, q store.Querier, projectID, id string) (QRCode, error) {
+	return s.load(ctx, q, projectID, id)
+}
+
 // Info finds a code by id, by external id, or by domain and key.
 func (s *Service) Info(ctx context.Context, projectID string, q InfoQuery) (QRCode, error) {
 	db := s.st.Read()
@@ -644,6 +663,12 @@ func (s *Service) writeTags(ctx context.Context, tx *store.Tx, id string, tg []t
 
 func (s *Service) emit(ctx context.Context, tx *store.Tx, t events.Type, q QRCode) error {
 	_, err := s.ev.Emit(ctx, tx, events.Event{ProjectID: q.ProjectID, Type: t, Data: map[string]any{"qrcode": q}})
+	var domain, key string
+	if q.Domain != nil && q.Key != nil {
+		domain, key = *q.Domain, *q.Key
+	}
+	inv := s.inv
+	tx.AfterCommit(func() { inv.Invalidate(q.ID, domain, key) })
 	return err
 }
 

@@ -1,0 +1,229 @@
+// Package interactions records clicks, QR scans and page views off the request
+// path.
+//
+// A request handler calls Record, which only appends to an in-memory buffer
+// (and decides, in memory, whether the visit is a repeat). A flusher writes the
+// buffer every FlushInterval (default 100 ms), or sooner when MaxBatch records
+// are waiting, in ONE transaction per flush: the interaction rows, the counter
+// bumps (clicks, scans, views and their last-time columns), and the
+// link.clicked / qrcode.scanned / page.visited events with their deliveries.
+//
+// Durability: Stop (called on SIGTERM) writes everything buffered. A hard crash
+// (kill -9, power loss) loses what was buffered and not yet flushed: at most
+// the last flush interval of interactions. Nothing else is ever lost — a flush
+// that fails is kept and retried.
+//
+// Counting policy: bots are stored with counted = false and delivered only to
+// webhooks with includeBots; a repeat by the same visitor (IP + User-Agent) on
+// the same resource within DedupeWindow is stored with counted = false and is
+// neither counted nor delivered. The dedupe memory is per node (see deduper).
+package interactions
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/codeqr/codeqr/internal/events"
+	"github.com/codeqr/codeqr/internal/store"
+)
+
+// Kind is what an interaction was.
+type Kind string
+
+// The three kinds, with the resource each one counts on.
+const (
+	KindClick Kind = "click" // a link opened (also with ?qr=1)
+	KindScan  Kind = "scan"  // a dynamic QR code's short link opened
+	KindView  Kind = "view"  // a hosted page viewed
+)
+
+// Record is one interaction to write.
+type Record struct {
+	Kind        Kind
+	ProjectID   string
+	ResourceID  string // link, QR code or page id, per Kind
+	Interaction Interaction
+	// set by Record
+	counted bool
+	deliver bool
+}
+
+// Snapshot returns the resource's wire object with its counters set as of one
+// event (count: clicks, scans or views; last: lastClicked / lastScanned, nil
+// for pages).
+type Snapshot func(count int64, last *time.Time) any
+
+// Loader loads a resource inside the flush transaction (q sees the counter
+// bump already made). It returns store.ErrNotFound or an errs.NotFound error
+// when the resource is gone.
+type Loader func(ctx context.Context, q store.Querier, projectID, id string) (Snapshot, error)
+
+// Options tune a Pipeline. Zero values take the defaults written next to them.
+type Options struct {
+	FlushInterval time.Duration // default 100ms
+	MaxBatch      int           // flush early at this many records; default 1000
+	MaxBuffered   int           // Record blocks beyond this (backpressure); default 200000
+	// DedupeWindow: a repeat within it is not counted. 0 means the default
+	// (1h); a negative value disables dedupe.
+	DedupeWindow time.Duration
+	DedupeSize   int // entries per dedupe generation; default 1<<20
+	Links        Loader
+	QRCodes      Loader
+	Pages        Loader
+	Logger       *slog.Logger
+}
+
+// Pipeline buffers interactions and writes them in batches.
+type Pipeline struct {
+	st    *store.Store
+	ev    *events.Writer
+	opt   Options
+	dedup *deduper
+	log   *slog.Logger
+
+	mu      sync.Mutex
+	space   *sync.Cond
+	buf     []Record
+	kick    chan struct{}
+	stop    chan struct{}
+	done    chan struct{}
+	started bool
+	stopped bool
+	flushMu sync.Mutex // one flush at a time
+}
+
+// New returns a Pipeline; call Start to run its flusher and Stop to drain it.
+func New(st *store.Store, ev *events.Writer, o Options) *Pipeline {
+	if o.FlushInterval <= 0 {
+		o.FlushInterval = 100 * time.Millisecond
+	}
+	if o.MaxBatch <= 0 {
+		o.MaxBatch = 1000
+	}
+	if o.MaxBuffered <= 0 {
+		o.MaxBuffered = 200000
+	}
+	if o.DedupeWindow == 0 {
+		o.DedupeWindow = time.Hour
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	p := &Pipeline{st: st, ev: ev, opt: o, dedup: newDeduper(o.DedupeWindow, o.DedupeSize), log: o.Logger,
+		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	p.space = sync.NewCond(&p.mu)
+	return p
+}
+
+// Record queues one interaction. It never touches the database; it blocks only
+// when MaxBuffered records are already waiting (the database is not keeping up).
+func (p *Pipeline) Record(r Record) {
+	in := &r.Interaction
+	repeat := p.dedup.repeat(r.ResourceID, in.IP, in.UA, in.Timestamp)
+	r.counted = !repeat && !in.Bot
+	r.deliver = !repeat
+	p.mu.Lock()
+	for len(p.buf) >= p.opt.MaxBuffered && !p.stopped {
+		p.space.Wait()
+	}
+	p.buf = append(p.buf, r)
+	n := len(p.buf)
+	p.mu.Unlock()
+	if n >= p.opt.MaxBatch {
+		select {
+		case p.kick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Pending returns how many records wait to be written.
+func (p *Pipeline) Pending() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.buf)
+}
+
+// Start runs the flusher until Stop.
+func (p *Pipeline) Start() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.started {
+		return
+	}
+	p.started = true
+	go p.run()
+}
+
+func (p *Pipeline) run() {
+	defer close(p.done)
+	t := time.NewTicker(p.opt.FlushInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.stop:
+			return
+		case <-t.C:
+		case <-p.kick:
+		}
+		if err := p.Flush(context.Background()); err != nil {
+			p.log.Error("interactions: flush failed; will retry", "err", err, "pending", p.Pending())
+		}
+	}
+}
+
+// Stop ends the flusher and writes everything buffered, retrying until ctx ends.
+func (p *Pipeline) Stop(ctx context.Context) error {
+	p.mu.Lock()
+	started := p.started
+	if started && !p.stopped {
+		close(p.stop)
+	}
+	p.stopped = true
+	p.space.Broadcast()
+	p.mu.Unlock()
+	if started {
+		<-p.done
+	}
+	for {
+		err := p.Flush(ctx)
+		if err == nil && p.Pending() == 0 {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("interactions: stop with %d unwritten: %w", p.Pending(), errors.Join(err, ctx.Err()))
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// Flush writes what is buffered now, in batches of MaxBatch. On failure the
+// unwritten records go back to the front of the buffer.
+func (p *Pipeline) Flush(ctx context.Context) error {
+	p.flushMu.Lock()
+	defer p.flushMu.Unlock()
+	for {
+		p.mu.Lock()
+		n := min(len(p.buf), p.opt.MaxBatch)
+		batch := slices.Clone(p.buf[:n])
+		p.mu.Unlock()
+		if n == 0 {
+			return nil
+		}
+		if err := p.write(ctx, batch); err != nil {
+			return err
+		}
+		p.mu.Lock()
+		p.buf = slices.Delete(p.buf, 0, n) // only Record appends meanwhile, at the end
+		p.space.Broadcast()
+		p.mu.Unlock()
+	}
+}

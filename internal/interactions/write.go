@@ -1,0 +1,253 @@
+package interactions
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/codeqr/codeqr/internal/errs"
+	"github.com/codeqr/codeqr/internal/events"
+	"github.com/codeqr/codeqr/internal/store"
+)
+
+// kindInfo is what differs between clicks, scans and views.
+type kindInfo struct {
+	column  string // interactions column naming the resource
+	table   string
+	counter string
+	last    string // last-time column, "" for pages
+	event   events.Type
+	dataKey string
+}
+
+var kinds = map[Kind]kindInfo{
+	KindClick: {"link_id", "links", "clicks", "last_clicked", events.LinkClicked, "link"},
+	KindScan:  {"qrcode_id", "qrcodes", "scans", "last_scanned", events.QRCodeScanned, "qrcode"},
+	KindView:  {"page_id", "pages", "views", "", events.PageVisited, "page"},
+}
+
+func (p *Pipeline) loader(k Kind) Loader {
+	switch k {
+	case KindClick:
+		return p.opt.Links
+	case KindScan:
+		return p.opt.QRCodes
+	}
+	return p.opt.Pages
+}
+
+const insertColumns = `click_id, project_id, kind, link_id, qrcode_id, page_id, url, ip, continent, country, region, city,
+latitude, longitude, device, device_vendor, device_model, browser, browser_version, engine, engine_version, os, os_version,
+cpu_architecture, ua, bot, qr, referer, referer_url, counted, created_at`
+
+const perRow = 31
+
+// rowsPerInsert keeps statements small: SQLite resolves each $N parameter name
+// by a linear search, so a statement of k parameters costs O(k²) to prepare.
+const rowsPerInsert = 32
+
+func rowArgs(r Record) []any {
+	in := r.Interaction
+	var link, qr, page any
+	switch r.Kind {
+	case KindClick:
+		link = r.ResourceID
+	case KindScan:
+		qr = r.ResourceID
+	case KindView:
+		page = r.ResourceID
+	}
+	var lat, lon any
+	if in.Latitude != nil {
+		lat = *in.Latitude
+	}
+	if in.Longitude != nil {
+		lon = *in.Longitude
+	}
+	return []any{in.ClickID, r.ProjectID, string(r.Kind), link, qr, page, in.URL, in.IP, in.Continent, in.Country,
+		in.Region, in.City, lat, lon, in.Device, in.DeviceVendor, in.DeviceModel, in.Browser, in.BrowserVersion,
+		in.Engine, in.EngineVersion, in.OS, in.OSVersion, in.CPUArchitecture, in.UA, in.Bot, in.QR, in.Referer,
+		in.RefererURL, r.counted, store.Millis(in.Timestamp)}
+}
+
+// group is the records of one resource in a batch.
+type group struct {
+	kind      Kind
+	projectID string
+	id        string
+	recs      []Record
+	counted   int64
+	last      time.Time
+}
+
+// write stores one batch in one transaction.
+func (p *Pipeline) write(ctx context.Context, batch []Record) error {
+	groups := groupOf(batch)
+	return p.st.InTx(ctx, func(tx *store.Tx) error {
+		if err := insertRows(ctx, tx, batch); err != nil {
+			return err
+		}
+		for _, g := range groups {
+			if err := p.writeGroup(ctx, tx, g); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func groupOf(batch []Record) []*group {
+	byID := map[string]*group{}
+	var out []*group
+	for _, r := range batch {
+		g := byID[string(r.Kind)+"/"+r.ResourceID]
+		if g == nil {
+			g = &group{kind: r.Kind, projectID: r.ProjectID, id: r.ResourceID}
+			byID[string(r.Kind)+"/"+r.ResourceID] = g
+			out = append(out, g)
+		}
+		g.recs = append(g.recs, r)
+		if r.counted {
+			g.counted++
+			if t := r.Interaction.Timestamp; t.After(g.last) {
+				g.last = t
+			}
+		}
+	}
+	// A fixed lock order, so that two nodes flushing at once cannot deadlock.
+	slices.SortFunc(out, func(a, b *group) int { return cmp.Or(cmp.Compare(a.kind, b.kind), cmp.Compare(a.id, b.id)) })
+	for _, g := range out {
+		slices.SortStableFunc(g.recs, func(a, b Record) int { return a.Interaction.Timestamp.Compare(b.Interaction.Timestamp) })
+	}
+	return out
+}
+
+func insertRows(ctx context.Context, tx *store.Tx, batch []Record) error {
+	for start := 0; start < len(batch); start += rowsPerInsert {
+		chunk := batch[start:min(start+rowsPerInsert, len(batch))]
+		var sb strings.Builder
+		sb.WriteString("INSERT INTO interactions (" + insertColumns + ") VALUES ")
+		args := make([]any, 0, len(chunk)*perRow)
+		for i, r := range chunk {
+			if i > 0 {
+				sb.WriteString(", ")
+			}
+			sb.WriteString("(" + store.Placeholders(len(args)+1, perRow) + ")")
+			args = append(args, rowArgs(r)...)
+		}
+		if _, err := tx.ExecContext(ctx, sb.String(), args...); err != nil {
+			return fmt.Errorf("interactions: insert %d rows: %w", len(chunk), err)
+		}
+	}
+	return nil
+}
+
+// writeGroup bumps one resource's counters and emits its events.
+func (p *Pipeline) writeGroup(ctx context.Context, tx *store.Tx, g *group) error {
+	k := kinds[g.kind]
+	if g.counted > 0 {
+		set := k.counter + " = " + k.counter + " + $1"
+		args := []any{g.counted, g.id, g.projectID}
+		if k.last != "" {
+			set += fmt.Sprintf(", %[1]s = CASE WHEN %[1]s IS NULL OR %[1]s < $4 THEN $4 ELSE %[1]s END", k.last)
+			args = append(args, store.Millis(g.last))
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE "+k.table+" SET "+set+" WHERE id = $2 AND project_id = $3", args...); err != nil {
+			return fmt.Errorf("interactions: bump %s: %w", k.counter, err)
+		}
+	}
+	anyHook, botHook, err := subscribed(ctx, tx, k.event, g)
+	if err != nil || !anyHook {
+		return err
+	}
+	load := p.loader(g.kind)
+	if load == nil {
+		return nil
+	}
+	snap, err := load(ctx, tx, g.projectID, g.id)
+	if isNotFound(err) {
+		return nil // deleted since the request: the rows stay, nothing to deliver
+	}
+	if err != nil {
+		return fmt.Errorf("interactions: load %s %s: %w", k.dataKey, g.id, err)
+	}
+	count, last, err := currentCounters(ctx, tx, k, g)
+	if err != nil {
+		return err
+	}
+	count -= g.counted // the counter as it was before this batch
+	for _, r := range g.recs {
+		if r.counted {
+			count++
+			t := r.Interaction.Timestamp.UTC().Truncate(time.Millisecond)
+			last = &t
+		}
+		if !r.deliver || (r.Interaction.Bot && !botHook) {
+			continue
+		}
+		var lastArg *time.Time
+		if k.last != "" {
+			lastArg = last
+		}
+		data := map[string]any{"interaction": r.Interaction, k.dataKey: snap(count, lastArg)}
+		if _, err := p.ev.Emit(ctx, tx, events.Event{ProjectID: g.projectID, Type: k.event, CreatedAt: r.Interaction.Timestamp,
+			Data: data, ResourceID: g.id, Bot: r.Interaction.Bot}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// currentCounters reads the counter and last time inside the transaction.
+func currentCounters(ctx context.Context, tx *store.Tx, k kindInfo, g *group) (int64, *time.Time, error) {
+	var (
+		count int64
+		last  sql.NullInt64
+	)
+	cols := k.counter + ", NULL"
+	if k.last != "" {
+		cols = k.counter + ", " + k.last
+	}
+	err := tx.QueryRowContext(ctx, "SELECT "+cols+" FROM "+k.table+" WHERE id = $1", g.id).Scan(&count, &last)
+	if err != nil {
+		return 0, nil, fmt.Errorf("interactions: read %s: %w", k.counter, err)
+	}
+	return count, store.NullMillis(last), nil
+}
+
+// subscribed tells whether any webhook (enabled or not: disabled ones get
+// 'skipped' deliveries for later recovery) selected this resource for this
+// event, and whether one of them takes bots. Without one, no event is written:
+// interaction events exist only to be delivered, and the interaction row is
+// the analytics record.
+func subscribed(ctx context.Context, tx *store.Tx, t events.Type, g *group) (anyHook, botHook bool, err error) {
+	rows, err := tx.QueryContext(ctx, `SELECT w.include_bots FROM webhooks w
+JOIN webhook_triggers t ON t.webhook_id = w.id AND t.event_type = $1
+JOIN webhook_resources r ON r.webhook_id = w.id AND r.resource_id = $2
+WHERE w.project_id = $3`, string(t), g.id, g.projectID)
+	if err != nil {
+		return false, false, fmt.Errorf("interactions: find webhooks: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var bots bool
+		if err := rows.Scan(&bots); err != nil {
+			return false, false, err
+		}
+		anyHook = true
+		botHook = botHook || bots
+	}
+	return anyHook, botHook, rows.Err()
+}
+
+func isNotFound(err error) bool {
+	if err == nil {
+		return false
+	}
+	return errors.Is(err, store.ErrNotFound) || errs.KindOf(err) == errs.KindNotFound
+}
