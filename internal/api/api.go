@@ -36,6 +36,9 @@ type Deps struct {
 	Webhooks *webhooks.Service
 	// Public serves the short links (GET/HEAD/POST /{key}); nil means 404.
 	Public http.Handler
+	// PageViews serves the hosted pages (GET/HEAD /p/{slug}, a *pages.Viewer);
+	// nil means 404.
+	PageViews http.Handler
 	// Metrics serves /metrics (Prometheus text); nil means 404.
 	Metrics http.Handler
 }
@@ -127,6 +130,9 @@ func (s *Server) Handler() http.Handler {
 	route("GET /api/webhooks/{id}/deliveries", projects.ScopeWebhooksRead, s.listDeliveries)
 	route("POST /api/webhooks/{id}/deliveries/{attemptId}/retry", projects.ScopeWebhooksWrite, s.retryDelivery)
 
+	if s.PageViews != nil {
+		mux.Handle("GET /p/{slug}", s.PageViews) // GET patterns also match HEAD
+	}
 	if s.Public != nil {
 		mux.Handle("GET /{key}", s.Public)
 		mux.Handle("POST /{key}", s.Public)

@@ -92,6 +92,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("geoip-db: %w", err)
 	}
 	defer enricher.Close()
+	pageSvc := pages.NewService(st, eventWriter, tagSvc, cfg)
 	qrSvc := qrcodes.NewService(st, eventWriter, tagSvc, cfg).WithLogger(logger).WithInvalidator(resolver)
 	dedupe := cfg.DedupeWindow
 	if dedupe == 0 {
@@ -100,20 +101,22 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	pipeline := interactions.New(background, eventWriter, interactions.Options{
 		FlushInterval: cfg.FlushInterval, DedupeWindow: dedupe, Logger: logger,
 		Links: interactions.LinkLoader(linkSvc), QRCodes: interactions.QRCodeLoader(qrSvc),
+		Pages: pages.ViewLoader(pageSvc),
 	})
 	server := api.New(api.Deps{
-		Logger:   logger,
-		Config:   cfg,
-		Store:    st,
-		Projects: projectSvc,
-		Tags:     tagSvc,
-		Links:    linkSvc,
-		QRCodes:  qrSvc,
-		Pages:    pages.NewService(st, eventWriter, tagSvc, cfg),
-		Domains:  domains.NewService(st, nil),
-		Webhooks: webhooks.NewService(st, eventWriter, tagSvc, cfg).WithNotify(deliverer.Notify),
-		Metrics:  promhttp.HandlerFor(registry, promhttp.HandlerOpts{}),
-		Public:   redirects.NewHandler(resolver, pipeline, enricher, cfg, logger),
+		Logger:    logger,
+		Config:    cfg,
+		Store:     st,
+		Projects:  projectSvc,
+		Tags:      tagSvc,
+		Links:     linkSvc,
+		QRCodes:   qrSvc,
+		Pages:     pageSvc,
+		Domains:   domains.NewService(st, nil),
+		Webhooks:  webhooks.NewService(st, eventWriter, tagSvc, cfg).WithNotify(deliverer.Notify),
+		Metrics:   promhttp.HandlerFor(registry, promhttp.HandlerOpts{}),
+		Public:    redirects.NewHandler(resolver, pipeline, enricher, cfg, logger),
+		PageViews: pages.NewViewer(pageSvc, pipeline, enricher, redirects.NotFound, logger),
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
