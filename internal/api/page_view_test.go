@@ -61,9 +61,11 @@ func newViewEnv(t *testing.T, st *store.Store) *viewEnv {
 	pipe := interactions.New(st, ev, interactions.Options{FlushInterval: 10 * time.Millisecond, Pages: pages.ViewLoader(svc)})
 	pipe.Start()
 	t.Cleanup(func() { _ = pipe.Stop(context.Background()) })
+	viewer := pages.NewViewer(svc, pipe, enr, redirects.NotFound, nil)
+	svc.WithInvalidator(viewer.Invalidator()) // the page cache learns of every change
 	h := api.New(api.Deps{
 		Config: cfg, Store: st, Projects: ps, Tags: tg, Pages: svc,
-		PageViews: pages.NewViewer(svc, pipe, enr, redirects.NotFound, nil),
+		PageViews: viewer,
 	}).Handler()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
@@ -316,6 +318,57 @@ func TestHostedPageViewsCounted(t *testing.T) {
 		}
 		if resp, _ := e.get(t, http.MethodGet, "/api/pages/"+p.ID, "Authorization", "Bearer "+e.otherKey); resp.StatusCode != http.StatusNotFound {
 			t.Errorf("other project's key: status %d, want 404", resp.StatusCode)
+		}
+	})
+}
+
+// Another node's page cache learns of a change through cache_invalidations
+// (a trigger on pages), polled by its resolver.
+func TestHostedPageCacheAcrossNodes(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newViewEnv(t, st) // node 1: the service that writes
+		p := e.create(t, pages.CreateRequest{Slug: sp("shared"), Title: "T", Published: true,
+			Blocks: []pages.Block{{Type: pages.BlockHeading, Text: sp("First heading")}}})
+		// Node 2: its own viewer and resolver, no direct hook from node 1's service.
+		cfg := config.Config{BaseURL: "https://go.example.com"}.WithDefaults()
+		enr, err := tracking.New(tracking.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		viewer2 := pages.NewViewer(pages.NewService(st, events.NewWriter(nil, nil), nil, cfg), e.pipe, enr, redirects.NotFound, nil)
+		res := redirects.NewResolver(st, redirects.ResolverOptions{PollInterval: 20 * time.Millisecond})
+		res.Also(viewer2.Invalidator())
+		if err := res.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(res.Stop)
+		mux := http.NewServeMux()
+		mux.Handle("GET /p/{slug}", viewer2)
+		srv2 := httptest.NewServer(mux)
+		t.Cleanup(srv2.Close)
+		get2 := func() string {
+			resp, err := http.Get(srv2.URL + "/p/shared")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			return string(b)
+		}
+		if body := get2(); !strings.Contains(body, "First heading") {
+			t.Fatalf("node 2 first view: %q", body)
+		}
+		if _, err := e.svc.Update(context.Background(), e.projectID, p.ID, pages.UpdateRequest{
+			Blocks: pages.Optional[[]pages.Block]{Set: true, Value: []pages.Block{{Type: pages.BlockHeading, Text: sp("Second heading")}}}}); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for !strings.Contains(get2(), "Second heading") {
+			if time.Now().After(deadline) {
+				t.Fatal("node 2 still serves the old page after 5 s")
+			}
+			time.Sleep(10 * time.Millisecond)
 		}
 	})
 }

@@ -103,6 +103,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Links: interactions.LinkLoader(linkSvc), QRCodes: interactions.QRCodeLoader(qrSvc),
 		Pages: pages.ViewLoader(pageSvc),
 	})
+	// Hosted pages are served from memory; changes on this node and on others
+	// (polled by the resolver) drop cached pages.
+	pageViewer := pages.NewViewer(pageSvc, pipeline, enricher, redirects.NotFound, logger)
+	pageSvc.WithInvalidator(pageViewer.Invalidator())
+	resolver.Also(pageViewer.Invalidator())
 	server := api.New(api.Deps{
 		Logger:    logger,
 		Config:    cfg,
@@ -116,7 +121,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Webhooks:  webhooks.NewService(st, eventWriter, tagSvc, cfg).WithNotify(deliverer.Notify),
 		Metrics:   promhttp.HandlerFor(registry, promhttp.HandlerOpts{}),
 		Public:    redirects.NewHandler(resolver, pipeline, enricher, cfg, logger),
-		PageViews: pages.NewViewer(pageSvc, pipeline, enricher, redirects.NotFound, logger),
+		PageViews: pageViewer,
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)

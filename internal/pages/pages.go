@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/codeqr/codeqr/internal/cache"
 	"strings"
 	"time"
 
@@ -27,6 +28,7 @@ type Service struct {
 	ev  *events.Writer
 	cfg config.Config
 	now func() time.Time
+	inv cache.Invalidator // nil: no page cache to keep correct
 }
 
 // NewService returns a Service. Pages carry no tags; tg is accepted so that
@@ -306,7 +308,19 @@ func (s *Service) Delete(ctx context.Context, projectID, id string) error {
 
 func (s *Service) emit(ctx context.Context, tx *store.Tx, t events.Type, p Page) error {
 	_, err := s.ev.Emit(ctx, tx, events.Event{ProjectID: p.ProjectID, Type: t, Data: map[string]Page{"page": p}})
+	if err == nil && s.inv != nil {
+		// Every change emits, so this is also where the page cache of this
+		// node learns of it (by id: a changed slug drops the old one too).
+		tx.AfterCommit(func() { s.inv.Invalidate(p.ID, "", p.Slug) })
+	}
 	return err
+}
+
+// WithInvalidator makes every committed change drop the page from the page
+// cache of this process (see Viewer.Invalidator), and returns s.
+func (s *Service) WithInvalidator(inv cache.Invalidator) *Service {
+	s.inv = inv
+	return s
 }
 
 func (s *Service) slugConflict(err error, slug string) error {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/codeqr/codeqr/internal/cache"
 	"github.com/codeqr/codeqr/internal/errs"
 	"github.com/codeqr/codeqr/internal/interactions"
 	"github.com/codeqr/codeqr/internal/store"
@@ -28,6 +29,7 @@ type Viewer struct {
 	notFound http.HandlerFunc
 	log      *slog.Logger
 	now      func() time.Time
+	cache    *slugCache
 }
 
 // NewViewer returns a Viewer. notFound answers unknown and unpublished slugs
@@ -40,8 +42,13 @@ func NewViewer(svc *Service, rec Recorder, enr interactions.Enricher, notFound h
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Viewer{svc: svc, rec: rec, enr: enr, notFound: notFound, log: log, now: time.Now}
+	return &Viewer{svc: svc, rec: rec, enr: enr, notFound: notFound, log: log, now: time.Now, cache: newSlugCache(time.Now)}
 }
+
+// Invalidator is the hook that keeps the Viewer's page cache correct: give it
+// to Service.WithInvalidator (this node) and to the redirect resolver's poller
+// (other nodes' changes, redirects.Resolver.Also).
+func (v *Viewer) Invalidator() cache.Invalidator { return v.cache }
 
 // ServeHTTP answers GET and HEAD /p/{slug}. HEAD gets the headers without a
 // body and is recorded as a bot, as for short links.
@@ -51,8 +58,8 @@ func (v *Viewer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		v.notFound(w, r)
 		return
 	}
-	p, err := v.svc.GetBySlug(r.Context(), slug)
-	if errs.KindOf(err) == errs.KindNotFound || (err == nil && !p.Published) {
+	p, found, err := v.cache.get(r.Context(), slug, v.svc.GetBySlug)
+	if err == nil && (!found || !p.Published) {
 		v.notFound(w, r)
 		return
 	}

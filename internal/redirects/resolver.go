@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/codeqr/codeqr/internal/cache"
 	"log/slog"
 	"sync"
 	"time"
@@ -81,6 +82,8 @@ type Resolver struct {
 	opt ResolverOptions
 	log *slog.Logger
 	now func() time.Time
+	// others also hear every invalidation (see Also).
+	others []cache.Invalidator
 
 	mu       sync.RWMutex
 	entries  map[string]entry               // domain + "\x00" + key
@@ -206,9 +209,18 @@ func (r *Resolver) drop(ck string, e entry) {
 	}
 }
 
+// Also makes every invalidation this resolver applies — its own and those it
+// polls from other nodes — reach inv too (e.g. the hosted page cache). Call it
+// before Start.
+func (r *Resolver) Also(inv cache.Invalidator) { r.others = append(r.others, inv) }
+
 // Invalidate forgets resourceID wherever it is cached and the entry of domain
-// and key (cache.Invalidator). Safe to call from any goroutine.
+// and key (cache.Invalidator), and passes it on to the invalidators given to
+// Also. Safe to call from any goroutine.
 func (r *Resolver) Invalidate(resourceID, domain, key string) {
+	for _, o := range r.others {
+		o.Invalidate(resourceID, domain, key)
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.gen++
