@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/codeqr/codeqr/internal/api"
+	"github.com/codeqr/codeqr/internal/conversions"
 	"github.com/codeqr/codeqr/internal/domains"
 	"github.com/codeqr/codeqr/internal/events"
 	"github.com/codeqr/codeqr/internal/interactions"
@@ -88,19 +89,23 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		FlushInterval: cfg.FlushInterval, DedupeWindow: dedupe, Logger: logger,
 		Links: interactions.LinkLoader(linkSvc), QRCodes: interactions.QRCodeLoader(qrSvc),
 	})
+	pageSvc := pages.NewService(st, eventWriter, tagSvc, cfg)
+	conversionSvc := conversions.NewService(st, eventWriter, conversions.Options{
+		Links: linkSvc, QRCodes: qrSvc, Pages: pageSvc, Flusher: pipeline, Logger: logger})
 	server := api.New(api.Deps{
-		Logger:   logger,
-		Config:   cfg,
-		Store:    st,
-		Projects: projectSvc,
-		Tags:     tagSvc,
-		Links:    linkSvc,
-		QRCodes:  qrSvc,
-		Pages:    pages.NewService(st, eventWriter, tagSvc, cfg),
-		Domains:  domains.NewService(st, nil),
-		Webhooks: webhooks.NewService(st, eventWriter, tagSvc, cfg).WithNotify(deliverer.Notify),
-		Metrics:  promhttp.HandlerFor(registry, promhttp.HandlerOpts{}),
-		Public:   redirects.NewHandler(resolver, pipeline, enricher, cfg, logger),
+		Logger:      logger,
+		Config:      cfg,
+		Store:       st,
+		Projects:    projectSvc,
+		Tags:        tagSvc,
+		Links:       linkSvc,
+		QRCodes:     qrSvc,
+		Pages:       pageSvc,
+		Domains:     domains.NewService(st, nil),
+		Webhooks:    webhooks.NewService(st, eventWriter, tagSvc, cfg).WithNotify(deliverer.Notify),
+		Conversions: conversionSvc,
+		Metrics:     promhttp.HandlerFor(registry, promhttp.HandlerOpts{}),
+		Public:      redirects.NewHandler(resolver, pipeline, enricher, cfg, logger),
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
