@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/codeqr/codeqr/internal/config"
+	"github.com/codeqr/codeqr/internal/conversions"
 	"github.com/codeqr/codeqr/internal/domains"
 	"github.com/codeqr/codeqr/internal/links"
 	"github.com/codeqr/codeqr/internal/pages"
@@ -34,6 +35,9 @@ type Deps struct {
 	Pages    *pages.Service
 	Domains  *domains.Service
 	Webhooks *webhooks.Service
+	// Conversions tracks leads and sales and reads customers; nil leaves
+	// those routes answering 404.
+	Conversions *conversions.Service
 	// Public serves the short links (GET/HEAD/POST /{key}); nil means 404.
 	Public http.Handler
 	// PageViews serves the hosted pages (GET/HEAD /p/{slug}, a *pages.Viewer);
@@ -116,6 +120,21 @@ func (s *Server) Handler() http.Handler {
 
 	route("GET /api/projects/current", "", s.getProject)
 	route("PATCH /api/projects/current", "", s.updateProject)
+
+	// Tracking is a write of its own (conversions.write); customers are read
+	// with the analytics scope, as they are conversion analytics.
+	conv := func(h handlerFunc) handlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) error {
+			if s.Conversions == nil {
+				return notFound("no such API route")
+			}
+			return h(w, r)
+		}
+	}
+	route("POST /api/track/lead", projects.ScopeConversionsWrite, conv(s.trackLead))
+	route("POST /api/track/sale", projects.ScopeConversionsWrite, conv(s.trackSale))
+	route("GET /api/customers", projects.ScopeAnalyticsRead, conv(s.listCustomers))
+	route("GET /api/customers/{id}", projects.ScopeAnalyticsRead, conv(s.getCustomer))
 
 	route("POST /api/webhooks", projects.ScopeWebhooksWrite, s.createWebhook)
 	route("GET /api/webhooks", projects.ScopeWebhooksRead, s.listWebhooks)

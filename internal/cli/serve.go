@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/codeqr/codeqr/internal/api"
+	"github.com/codeqr/codeqr/internal/conversions"
 	"github.com/codeqr/codeqr/internal/domains"
 	"github.com/codeqr/codeqr/internal/events"
 	"github.com/codeqr/codeqr/internal/interactions"
@@ -108,20 +109,23 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	pageViewer := pages.NewViewer(pageSvc, pipeline, enricher, redirects.NotFound, logger)
 	pageSvc.WithInvalidator(pageViewer.Invalidator())
 	resolver.Also(pageViewer.Invalidator())
+	conversionSvc := conversions.NewService(st, eventWriter, conversions.Options{
+		Links: linkSvc, QRCodes: qrSvc, Pages: pageSvc, Flusher: pipeline, Logger: logger})
 	server := api.New(api.Deps{
-		Logger:    logger,
-		Config:    cfg,
-		Store:     st,
-		Projects:  projectSvc,
-		Tags:      tagSvc,
-		Links:     linkSvc,
-		QRCodes:   qrSvc,
-		Pages:     pageSvc,
-		Domains:   domains.NewService(st, nil),
-		Webhooks:  webhooks.NewService(st, eventWriter, tagSvc, cfg).WithNotify(deliverer.Notify),
-		Metrics:   promhttp.HandlerFor(registry, promhttp.HandlerOpts{}),
-		Public:    redirects.NewHandler(resolver, pipeline, enricher, cfg, logger),
-		PageViews: pageViewer,
+		Logger:      logger,
+		Config:      cfg,
+		Store:       st,
+		Projects:    projectSvc,
+		Tags:        tagSvc,
+		Links:       linkSvc,
+		QRCodes:     qrSvc,
+		Pages:       pageSvc,
+		Domains:     domains.NewService(st, nil),
+		Webhooks:    webhooks.NewService(st, eventWriter, tagSvc, cfg).WithNotify(deliverer.Notify),
+		Metrics:     promhttp.HandlerFor(registry, promhttp.HandlerOpts{}),
+		Public:      redirects.NewHandler(resolver, pipeline, enricher, cfg, logger),
+		PageViews:   pageViewer,
+		Conversions: conversionSvc,
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
