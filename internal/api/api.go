@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/codeqr/codeqr/internal/analytics"
 	"github.com/codeqr/codeqr/internal/config"
 	"github.com/codeqr/codeqr/internal/domains"
 	"github.com/codeqr/codeqr/internal/links"
@@ -34,6 +35,8 @@ type Deps struct {
 	Pages    *pages.Service
 	Domains  *domains.Service
 	Webhooks *webhooks.Service
+	// Analytics answers /api/analytics and /api/events; nil means 404.
+	Analytics *analytics.Service
 	// Public serves the short links (GET/HEAD/POST /{key}); nil means 404.
 	Public http.Handler
 	// Metrics serves /metrics (Prometheus text); nil means 404.
@@ -126,6 +129,9 @@ func (s *Server) Handler() http.Handler {
 	route("POST /api/webhooks/{id}/disable", projects.ScopeWebhooksWrite, s.disableWebhook)
 	route("GET /api/webhooks/{id}/deliveries", projects.ScopeWebhooksRead, s.listDeliveries)
 	route("POST /api/webhooks/{id}/deliveries/{attemptId}/retry", projects.ScopeWebhooksWrite, s.retryDelivery)
+
+	route("GET /api/analytics", projects.ScopeAnalyticsRead, s.analyticsQuery)
+	route("GET /api/events", projects.ScopeAnalyticsRead, s.listEvents)
 
 	if s.Public != nil {
 		mux.Handle("GET /{key}", s.Public)

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/codeqr/codeqr/internal/analytics"
 	"github.com/codeqr/codeqr/internal/api"
 	"github.com/codeqr/codeqr/internal/domains"
 	"github.com/codeqr/codeqr/internal/events"
@@ -102,6 +103,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Metrics:  promhttp.HandlerFor(registry, promhttp.HandlerOpts{}),
 		Public:   redirects.NewHandler(resolver, pipeline, enricher, cfg, logger),
 	})
+
+	server.Analytics = analytics.NewService(st)
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
