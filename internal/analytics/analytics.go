@@ -17,10 +17,12 @@
 package analytics
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -257,5 +259,17 @@ func (s *Service) groups(ctx context.Context, f filter, d dimension) ([]Row, err
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("analytics: group by %s: %w", d.column, err)
 	}
+	sortRows(out, f.p.Event, d.key)
 	return out, nil
+}
+
+// sortRows orders a group-by answer by count, largest first, then by value in
+// byte order, so that both databases (whose text collations differ) agree.
+func sortRows(rows []Row, countKey, key string) {
+	slices.SortStableFunc(rows, func(a, b Row) int {
+		if c := cmp.Compare(b[countKey].(int64), a[countKey].(int64)); c != 0 {
+			return c
+		}
+		return strings.Compare(a[key].(string), b[key].(string))
+	})
 }

@@ -118,5 +118,6 @@ func (s *Service) conversionGroups(ctx context.Context, f filter, d dimension) (
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("analytics: group %s: %w", table, err)
 	}
+	sortRows(out, f.p.Event, d.key)
 	return out, nil
 }
