@@ -8,12 +8,11 @@
 // inside the dedupe window. includeBots=true adds bot rows (bot = TRUE) but
 // still leaves out human repeats.
 //
-// Timeseries are bucketed in Go, not with SQL date functions (which differ
-// between SQLite and PostgreSQL and know nothing of IANA zones in SQLite): SQL
-// groups rows by a fixed unit of Unix time (an hour, or 15 minutes for zones
-// with half-hour offsets) with plain integer division, and Go assigns each unit
-// to its hourly, daily or monthly bucket in the requested zone, which handles
-// DST and months of any length.
+// Timeseries buckets are computed in Go, not with SQL date functions (which
+// differ between SQLite and PostgreSQL, and SQLite knows no IANA zones): Go
+// lists the hourly, daily or monthly bucket boundaries in the requested zone
+// (DST days of 23 or 25 hours, half-hour offsets, months of any length) as
+// Unix ms, and SQL counts each range with plain comparisons.
 package analytics
 
 import (
@@ -116,6 +115,9 @@ type filter struct {
 	projectID string
 	w         window
 	p         Params
+	// noWindow leaves the time conditions to the caller (timeseries puts
+	// each bucket's range in their place, so the index range is the bucket).
+	noWindow bool
 }
 
 // interactions returns the WHERE clause over interactions for the given kinds
@@ -154,10 +156,12 @@ func (f filter) conversions() (string, []any) {
 // common adds the time window and resource filters, which have the same
 // column names in every table analytics reads.
 func (f filter) common(b *whereBuilder) {
-	if f.w.start > 0 {
-		b.add("created_at >= ?", f.w.start)
+	if !f.noWindow {
+		if f.w.start > 0 {
+			b.add("created_at >= ?", f.w.start)
+		}
+		b.add("created_at < ?", f.w.end)
 	}
-	b.add("created_at < ?", f.w.end)
 	if f.p.LinkID != "" {
 		b.add("link_id = ?", f.p.LinkID)
 	}

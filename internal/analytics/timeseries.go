@@ -4,11 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 )
 
-// unitCount is the count (and sale amount) of one fixed unit of Unix time.
-type unitCount struct{ unit, n, amount int64 }
+// bucketCount is the count (and sale amount) of one bucket.
+type bucketCount struct{ n, amount int64 }
 
 // timeseries answers groupBy=timeseries: one row per bucket from the start of
 // the window to its end, empty buckets included, each labelled with its start
@@ -38,25 +39,20 @@ func (s *Service) timeseries(ctx context.Context, f filter) ([]Row, error) {
 		}
 		w.start = min(first, w.end-1)
 	}
-	loc := f.p.Location
-	unit := unitFor(loc, w.start, w.end)
-	var units []unitCount
+	starts := bucketStarts(f.p.Location, w.start, w.end, w.gran)
+	counts := make([]bucketCount, len(starts))
 	if table != "" {
+		bf := f
+		bf.noWindow = true
+		if table == "interactions" {
+			where, args = bf.interactions(kindOf[f.p.Event])
+		} else {
+			where, args = bf.conversions()
+		}
 		var err error
-		if units, err = s.unitCounts(ctx, table, where, args, unit, hasAmount); err != nil {
+		if counts, err = s.bucketCounts(ctx, table, where, args, edges(starts, w), hasAmount); err != nil {
 			return nil, err
 		}
-	}
-	starts := bucketStarts(loc, w.start, w.end, w.gran)
-	counts := make([]unitCount, len(starts))
-	i := 0
-	for _, u := range units {
-		at := u.unit * unit
-		for i+1 < len(starts) && starts[i+1].UnixMilli() <= at {
-			i++
-		}
-		counts[i].n += u.n
-		counts[i].amount += u.amount
 	}
 	out := make([]Row, len(starts))
 	for j, t := range starts {
@@ -86,26 +82,40 @@ func (s *Service) firstAt(ctx context.Context, table, where string, args []any) 
 	return first.Int64, nil
 }
 
-// unitCounts groups rows by created_at / unit with integer division, which
-// SQLite and PostgreSQL both do the same way for integer operands, ordered by unit.
-func (s *Service) unitCounts(ctx context.Context, table, where string, args []any, unit int64, amount bool) ([]unitCount, error) {
+// bucketCounts counts the rows of each bucket [edges[i], edges[i+1]) with one
+// correlated COUNT per bucket. Each is a range count on the covering index
+// interactions_analytics, which is several times faster on SQLite than
+// grouping by an expression of created_at (that needs a temporary B-tree
+// over every row), and needs no date functions, so both databases run the
+// same SQL. The edges are integers computed here, inlined as literals.
+func (s *Service) bucketCounts(ctx context.Context, table, where string, args []any, edges []int64, amount bool) ([]bucketCount, error) {
+	var b strings.Builder
+	b.WriteString("WITH b(i, lo, hi) AS (VALUES ")
+	for i := range len(edges) - 1 {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "(%d, %d, %d)", i, edges[i], edges[i+1])
+	}
+	sub := " FROM " + table + " WHERE " + where + " AND created_at >= b.lo AND created_at < b.hi)"
 	sum := "0"
 	if amount {
-		sum = "COALESCE(SUM(amount), 0)"
+		sum = "(SELECT COALESCE(SUM(amount), 0)" + sub
 	}
-	q := fmt.Sprintf("SELECT created_at / %d AS u, COUNT(*), %s FROM %s WHERE %s GROUP BY u ORDER BY u", unit, sum, table, where)
-	rows, err := s.st.Read().QueryContext(ctx, q, args...)
+	b.WriteString(") SELECT i, (SELECT COUNT(*)" + sub + ", " + sum + " FROM b ORDER BY i")
+	rows, err := s.st.Read().QueryContext(ctx, b.String(), args...)
 	if err != nil {
 		return nil, fmt.Errorf("analytics: timeseries %s: %w", table, err)
 	}
 	defer rows.Close()
-	var out []unitCount
+	out := make([]bucketCount, len(edges)-1)
 	for rows.Next() {
-		var u unitCount
-		if err := rows.Scan(&u.unit, &u.n, &u.amount); err != nil {
+		var i int
+		var c bucketCount
+		if err := rows.Scan(&i, &c.n, &c.amount); err != nil {
 			return nil, fmt.Errorf("analytics: timeseries %s: %w", table, err)
 		}
-		out = append(out, u)
+		out[i] = c
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("analytics: timeseries %s: %w", table, err)
@@ -113,34 +123,21 @@ func (s *Service) unitCounts(ctx context.Context, table, where string, args []an
 	return out, nil
 }
 
-// unitFor picks the largest unit of Unix time that never straddles a bucket
-// boundary in loc between start and end: an hour when every UTC offset in
-// that span is whole hours, else 15 minutes (India, Nepal, Chatham …), else a
-// minute. Offsets are checked from a month before start, since the first
-// bucket starts at the beginning of start's month at the latest.
-func unitFor(loc *time.Location, start, end int64) int64 {
-	const (
-		hour    = int64(time.Hour / time.Millisecond)
-		quarter = int64(15 * time.Minute / time.Millisecond)
-		minute  = int64(time.Minute / time.Millisecond)
-	)
-	unit := hour
-	t := time.UnixMilli(start).In(loc).AddDate(0, -1, -1)
-	for {
-		_, off := t.Zone()
-		switch {
-		case off%3600 == 0:
-		case off%900 == 0:
-			unit = min(unit, quarter)
-		default:
-			return minute
+// edges are the bucket boundaries in Unix ms, clipped to the window: the
+// first bucket counts from the window's start, the last up to its end.
+func edges(starts []time.Time, w window) []int64 {
+	out := make([]int64, 0, len(starts)+1)
+	for i, t := range starts {
+		ms := t.UnixMilli()
+		if i == 0 {
+			ms = max(ms, w.start)
 		}
-		_, next := t.ZoneBounds()
-		if next.IsZero() || next.UnixMilli() >= end || !next.After(t) {
-			return unit
-		}
-		t = next
+		out = append(out, ms)
 	}
+	if len(starts) > 0 {
+		out = append(out, w.end)
+	}
+	return out
 }
 
 // bucketStarts lists the bucket starts in loc from the bucket holding start
@@ -166,14 +163,18 @@ func bucketStarts(loc *time.Location, start, end int64, g granularity) []time.Ti
 	var out []time.Time
 	for t.UnixMilli() < end {
 		out = append(out, t)
-		switch g {
-		case hourly:
-			t = t.Add(time.Hour)
-		case daily:
-			t = time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, loc)
-		default:
-			t = time.Date(t.Year(), t.Month()+1, 1, 0, 0, 0, 0, loc)
-		}
+		t = nextStart(t, g)
 	}
 	return out
+}
+
+// nextStart is the start of the bucket after the one starting at t.
+func nextStart(t time.Time, g granularity) time.Time {
+	switch g {
+	case hourly:
+		return t.Add(time.Hour)
+	case daily:
+		return time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, t.Location())
+	}
+	return time.Date(t.Year(), t.Month()+1, 1, 0, 0, 0, 0, t.Location())
 }
