@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/codeqr/codeqr/internal/analytics"
 	"github.com/codeqr/codeqr/internal/config"
 	"github.com/codeqr/codeqr/internal/conversions"
 	"github.com/codeqr/codeqr/internal/domains"
@@ -38,6 +39,8 @@ type Deps struct {
 	// Conversions tracks leads and sales and reads customers; nil leaves
 	// those routes answering 404.
 	Conversions *conversions.Service
+	// Analytics answers /api/analytics and /api/events; nil means 404.
+	Analytics *analytics.Service
 	// Public serves the short links (GET/HEAD/POST /{key}); nil means 404.
 	Public http.Handler
 	// PageViews serves the hosted pages (GET/HEAD /p/{slug}, a *pages.Viewer);
@@ -148,6 +151,9 @@ func (s *Server) Handler() http.Handler {
 	route("POST /api/webhooks/{id}/disable", projects.ScopeWebhooksWrite, s.disableWebhook)
 	route("GET /api/webhooks/{id}/deliveries", projects.ScopeWebhooksRead, s.listDeliveries)
 	route("POST /api/webhooks/{id}/deliveries/{attemptId}/retry", projects.ScopeWebhooksWrite, s.retryDelivery)
+
+	route("GET /api/analytics", projects.ScopeAnalyticsRead, s.analyticsQuery)
+	route("GET /api/events", projects.ScopeAnalyticsRead, s.listEvents)
 
 	if s.PageViews != nil {
 		mux.Handle("GET /p/{slug}", s.PageViews) // GET patterns also match HEAD

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/codeqr/codeqr/internal/analytics"
 	"github.com/codeqr/codeqr/internal/api"
 	"github.com/codeqr/codeqr/internal/conversions"
 	"github.com/codeqr/codeqr/internal/domains"
@@ -127,6 +128,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		PageViews:   pageViewer,
 		Conversions: conversionSvc,
 	})
+
+	server.Analytics = analytics.NewService(st)
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
