@@ -126,6 +126,9 @@ func (s *Server) Handler() http.Handler {
 	route("POST /api/webhooks/{id}/disable", projects.ScopeWebhooksWrite, s.disableWebhook)
 	route("GET /api/webhooks/{id}/deliveries", projects.ScopeWebhooksRead, s.listDeliveries)
 	route("POST /api/webhooks/{id}/deliveries/{attemptId}/retry", projects.ScopeWebhooksWrite, s.retryDelivery)
+	route("GET /api/webhooks/{id}/deliveries/{attemptId}", projects.ScopeWebhooksRead, s.getDelivery)
+	route("POST /api/webhooks/{id}/recover", projects.ScopeWebhooksWrite, s.recoverWebhook)
+	route("GET /api/webhooks/{id}/recover/{jobId}", projects.ScopeWebhooksRead, s.getRecoveryJob)
 
 	if s.Public != nil {
 		mux.Handle("GET /{key}", s.Public)

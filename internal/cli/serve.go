@@ -70,6 +70,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	deliverer := webhooks.NewDeliverer(st, cfg, logger, registry)
+	notifier := webhooks.NewNotifier(st, cfg, logger) // nil without --smtp-addr
+	deliverer.OnDisable(notifier.Disabled)
+	if err := webhooks.RegisterQueueMetrics(registry, st, logger); err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	recoverer := webhooks.NewRecoverer(st, deliverer.Notify, logger)
+	pruner := webhooks.NewPruner(st, cfg.DeliveryLogRetention, logger)
 	eventWriter := events.NewWriter(deliverer.Notify, nil)
 	tagSvc := tags.NewService(st, nil)
 	resolver := redirects.NewResolver(st, redirects.ResolverOptions{Logger: logger})
@@ -98,7 +105,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		QRCodes:  qrSvc,
 		Pages:    pages.NewService(st, eventWriter, tagSvc, cfg),
 		Domains:  domains.NewService(st, nil),
-		Webhooks: webhooks.NewService(st, eventWriter, tagSvc, cfg).WithNotify(deliverer.Notify),
+		Webhooks: webhooks.NewService(st, eventWriter, tagSvc, cfg).WithNotify(deliverer.Notify).WithRecoveryNotify(recoverer.Notify),
 		Metrics:  promhttp.HandlerFor(registry, promhttp.HandlerOpts{}),
 		Public:   redirects.NewHandler(resolver, pipeline, enricher, cfg, logger),
 	})
@@ -125,6 +132,20 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer resolver.Stop()
+	// Recovery and pruning stop before the deliverer (deferred calls run last
+	// in, first out, and deliverer.Stop is explicit below); both are safe to
+	// stop twice.
+	if err := recoverer.Start(ctx); err != nil {
+		deliverer.Stop()
+		return err
+	}
+	defer recoverer.Stop()
+	if err := pruner.Start(ctx); err != nil {
+		deliverer.Stop()
+		return err
+	}
+	defer pruner.Stop()
+	defer notifier.Wait()
 	pipeline.Start()
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- httpServer.Serve(ln) }()
@@ -154,6 +175,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := pipeline.Stop(shutdownCtx); err != nil {
 		logger.Error("codeqr: write buffered interactions", "err", err)
 	}
+	recoverer.Stop()
+	pruner.Stop()
 	deliverer.Stop()
 	logger.Info("codeqr: stopped")
 	return nil

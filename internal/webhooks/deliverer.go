@@ -59,6 +59,11 @@ type Deliverer struct {
 	client *http.Client
 	m      *metrics
 	opts   options
+	// limits are the per-webhook rate limits (ratelimit.go); onDisable is
+	// told of every automatic disable (OnDisable, notify.go). Both are
+	// issue-5 additions kept out of the engine's core paths.
+	limits    *rateLimits
+	onDisable func(webhookID, reason string)
 
 	wake    chan struct{} // new events (Notify)
 	freed   chan struct{} // a send finished, slots are free again
@@ -123,6 +128,7 @@ func newDeliverer(st *store.Store, cfg config.Config, logger *slog.Logger, reg p
 		client:  client,
 		m:       newMetrics(reg),
 		opts:    opts,
+		limits:  newRateLimits(),
 		wake:    make(chan struct{}, 1),
 		freed:   make(chan struct{}, 1),
 		results: make(chan result, resultsBuffer),
@@ -290,6 +296,12 @@ func (d *Deliverer) claim(ctx context.Context) (bool, error) {
 		return false, nil
 	}
 	now := d.opts.now()
+	// Rate limits: webhooks without a token are left out of this claim, the
+	// others take at most as many rows as they have tokens (ratelimit.go).
+	if err := d.limits.load(ctx, d.st.Read()); err != nil {
+		return false, err
+	}
+	excluded = d.limits.restrict(now, excluded, partial, limit)
 	q, args := claimSQL(d.st.Dialect().SkipLocked(), store.Millis(now.Add(d.lease())), store.Millis(now), free, limit, excluded, partial)
 	type claimed struct {
 		id        int64
@@ -327,6 +339,7 @@ func (d *Deliverer) claim(ctx context.Context) (bool, error) {
 	d.mu.Lock()
 	for i, c := range rows {
 		ids[i] = c.id
+		d.limits.take(now, c.webhookID)
 		d.leased[c.id] = struct{}{}
 		d.perHook[c.webhookID]++
 		d.held++
@@ -899,8 +912,12 @@ func (d *Deliverer) afterBatch(batch []result, disabled map[string]string) {
 		}
 	}
 	for w, reason := range disabled {
-		// The owner is told by this log line (e-mail is not part of this build).
+		// The owner is told by this log line, and by e-mail when OnDisable
+		// was given a Notifier (notify.go).
 		d.logger.Warn("webhooks: webhook disabled", "webhook_id", w, "reason", reason)
+		if d.onDisable != nil {
+			d.onDisable(w, reason)
+		}
 	}
 }
 
