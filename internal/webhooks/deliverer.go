@@ -296,13 +296,14 @@ func (d *Deliverer) claim(ctx context.Context) (bool, error) {
 		return false, nil
 	}
 	now := d.opts.now()
-	// Rate limits: webhooks without a token are left out of this claim, the
-	// others take at most as many rows as they have tokens (ratelimit.go).
+	// Rate limits (ratelimit.go): rate-limited webhooks are left out of the
+	// main claim and claimed one by one first, each at most its tokens, so a
+	// limited webhook's backlog can never crowd others out of the main scan.
 	if err := d.limits.load(ctx, d.st.Read()); err != nil {
 		return false, err
 	}
-	excluded = d.limits.restrict(now, excluded, partial, limit)
-	q, args := claimSQL(d.st.Dialect().SkipLocked(), store.Millis(now.Add(d.lease())), store.Millis(now), free, limit, excluded, partial)
+	excluded, limited := d.limits.restrict(now, excluded, partial, limit)
+	leaseUntil, nowMs := store.Millis(now.Add(d.lease())), store.Millis(now)
 	type claimed struct {
 		id        int64
 		eventID   string
@@ -313,19 +314,34 @@ func (d *Deliverer) claim(ctx context.Context) (bool, error) {
 	began := time.Now()
 	err := d.st.InTx(ctx, func(tx *store.Tx) error {
 		rows = rows[:0]
-		r, err := tx.QueryContext(ctx, q, args...)
-		if err != nil {
-			return err
-		}
-		defer r.Close()
-		for r.Next() {
-			var c claimed
-			if err := r.Scan(&c.id, &c.eventID, &c.webhookID, &c.attempts); err != nil {
+		run := func(q string, args []any) error {
+			r, err := tx.QueryContext(ctx, q, args...)
+			if err != nil {
 				return err
 			}
-			rows = append(rows, c)
+			defer r.Close()
+			for r.Next() {
+				var c claimed
+				if err := r.Scan(&c.id, &c.eventID, &c.webhookID, &c.attempts); err != nil {
+					return err
+				}
+				rows = append(rows, c)
+			}
+			return r.Err()
 		}
-		return r.Err()
+		for w, n := range limited {
+			if n = min(n, free-len(rows)); n > 0 {
+				q, args := limitedClaimSQL(d.st.Dialect().SkipLocked(), leaseUntil, nowMs, w, n)
+				if err := run(q, args); err != nil {
+					return err
+				}
+			}
+		}
+		if rest := free - len(rows); rest > 0 {
+			q, args := claimSQL(d.st.Dialect().SkipLocked(), leaseUntil, nowMs, rest, limit, excluded, partial)
+			return run(q, args)
+		}
+		return nil
 	})
 	if err != nil {
 		return false, fmt.Errorf("claim deliveries: %w", err)

@@ -147,7 +147,7 @@ func sendMail(ctx context.Context, cfg config.Config, to, subject, body string) 
 		return fmt.Errorf("smtp data: %w", err)
 	}
 	msg := "From: " + cfg.SMTPFrom + "\r\n" +
-		"To: " + to + "\r\n" +
+		"To: " + oneLine(to) + "\r\n" +
 		"Subject: " + subject + "\r\n" +
 		"Date: " + time.Now().UTC().Format(time.RFC1123Z) + "\r\n" +
 		"MIME-Version: 1.0\r\n" +

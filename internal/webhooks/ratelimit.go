@@ -82,29 +82,38 @@ func (rl *rateLimits) load(ctx context.Context, q store.Querier) error {
 	return nil
 }
 
-// restrict adds to excluded every limited webhook without a whole token and
-// caps the others in partial (webhook → rows it may still take) at their
-// tokens. perWebhook is the cap of a webhook absent from partial.
-func (rl *rateLimits) restrict(now time.Time, excluded []any, partial map[string]int, perWebhook int) []any {
+// restrict adds every rate-limited webhook to excluded (and drops it from
+// partial, webhook → rows it may still take) so the main claim leaves them
+// out, and returns how many rows each limited webhook with a whole token may
+// be claimed for separately: its tokens, within what it may hold. perWebhook
+// is the hold cap of a webhook absent from partial.
+func (rl *rateLimits) restrict(now time.Time, excluded []any, partial map[string]int, perWebhook int) ([]any, map[string]int) {
 	rl.mu.Lock()
 	defer rl.mu.Unlock()
+	limited := map[string]int{}
 	for id, b := range rl.buckets {
-		tokens := int(math.Floor(b.TokensAt(now)))
-		capNow, ok := partial[id]
-		if !ok {
-			capNow = perWebhook
-		}
 		if isExcluded(excluded, id) {
-			continue
+			continue // at its hold limit already
 		}
-		if tokens < 1 {
-			delete(partial, id)
-			excluded = append(excluded, id)
-			continue
+		room, ok := partial[id]
+		if !ok {
+			room = perWebhook
 		}
-		partial[id] = min(capNow, tokens)
+		delete(partial, id)
+		excluded = append(excluded, id)
+		if tokens := int(math.Floor(b.TokensAt(now))); tokens >= 1 {
+			limited[id] = min(room, tokens)
+		}
 	}
-	return excluded
+	return excluded, limited
+}
+
+// limitedClaimSQL leases up to n due rows of one rate-limited webhook.
+func limitedClaimSQL(skipLocked string, leaseUntil, now int64, webhookID string, n int) (string, []any) {
+	return `UPDATE deliveries SET lease_until = $1 WHERE id IN (
+  SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $2 AND lease_until < $2 AND webhook_id = $3
+  ORDER BY next_attempt_at, id LIMIT $4` + skipLocked + `
+) RETURNING id, event_id, webhook_id, attempts`, []any{leaseUntil, now, webhookID, n}
 }
 
 func isExcluded(excluded []any, id string) bool {
