@@ -151,6 +151,9 @@ func (s *Server) Handler() http.Handler {
 	route("POST /api/webhooks/{id}/disable", projects.ScopeWebhooksWrite, s.disableWebhook)
 	route("GET /api/webhooks/{id}/deliveries", projects.ScopeWebhooksRead, s.listDeliveries)
 	route("POST /api/webhooks/{id}/deliveries/{attemptId}/retry", projects.ScopeWebhooksWrite, s.retryDelivery)
+	route("GET /api/webhooks/{id}/deliveries/{attemptId}", projects.ScopeWebhooksRead, s.getDelivery)
+	route("POST /api/webhooks/{id}/recover", projects.ScopeWebhooksWrite, s.recoverWebhook)
+	route("GET /api/webhooks/{id}/recover/{jobId}", projects.ScopeWebhooksRead, s.getRecoveryJob)
 
 	route("GET /api/analytics", projects.ScopeAnalyticsRead, s.analyticsQuery)
 	route("GET /api/events", projects.ScopeAnalyticsRead, s.listEvents)

@@ -122,23 +122,6 @@ func (s *Server) disableWebhook(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) error {
-	page, pageSize, err := pagination(r)
-	if err != nil {
-		return err
-	}
-	q := r.URL.Query()
-	list, err := s.Webhooks.Attempts(r.Context(), projectOf(r), r.PathValue("id"), webhooks.AttemptFilter{
-		Status: q.Get("status"), Event: events.Type(q.Get("event")), EventID: q.Get("eventId"),
-		Page: page, PageSize: pageSize,
-	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, list)
-	return nil
-}
-
 func (s *Server) retryDelivery(w http.ResponseWriter, r *http.Request) error {
 	id, err := s.Webhooks.RetryAttempt(r.Context(), projectOf(r), r.PathValue("id"), r.PathValue("attemptId"))
 	if err != nil {

@@ -94,6 +94,11 @@ func bindConfig(fs *flag.FlagSet, full bool) *configFlags {
 	fs.IntVar(&c.cfg.WebhookConcurrency, "webhook-concurrency", 10, "deliveries in flight at once to one webhook on this node")
 	fs.DurationVar(&c.cfg.FlushInterval, "flush-interval", 100*time.Millisecond, "how often buffered clicks, scans and views are written (a hard crash loses at most this much)")
 	fs.DurationVar(&c.cfg.DedupeWindow, "dedupe-window", time.Hour, "a repeat by the same visitor on the same resource within this window is not counted (0 disables)")
+	fs.DurationVar(&c.cfg.DeliveryLogRetention, "delivery-log-retention", 720*time.Hour, "how long delivery attempts, finished deliveries and their events are kept")
+	fs.StringVar(&c.cfg.SMTPAddr, "smtp-addr", "", "SMTP server (host:port) for e-mail to project owners when a webhook is disabled; empty: log only")
+	fs.StringVar(&c.cfg.SMTPFrom, "smtp-from", "", "sender address of those e-mails")
+	fs.StringVar(&c.cfg.SMTPUsername, "smtp-username", "", "optional SMTP username (PLAIN auth)")
+	fs.StringVar(&c.cfg.SMTPPassword, "smtp-password", "", "optional SMTP password")
 	return c
 }
 

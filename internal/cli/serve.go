@@ -85,6 +85,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	deliverer := webhooks.NewDeliverer(background, cfg, logger, registry)
+	notifier := webhooks.NewNotifier(st, cfg, logger) // nil without --smtp-addr
+	deliverer.OnDisable(notifier.Disabled)
+	if err := webhooks.RegisterQueueMetrics(registry, background, logger); err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	recoverer := webhooks.NewRecoverer(background, deliverer.Notify, logger)
+	pruner := webhooks.NewPruner(background, cfg.DeliveryLogRetention, logger)
 	eventWriter := events.NewWriter(deliverer.Notify, nil)
 	tagSvc := tags.NewService(st, nil)
 	resolver := redirects.NewResolver(background, redirects.ResolverOptions{Logger: logger})
@@ -122,7 +129,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		QRCodes:     qrSvc,
 		Pages:       pageSvc,
 		Domains:     domains.NewService(st, nil),
-		Webhooks:    webhooks.NewService(st, eventWriter, tagSvc, cfg).WithNotify(deliverer.Notify),
+		Webhooks:    webhooks.NewService(st, eventWriter, tagSvc, cfg).WithNotify(deliverer.Notify).WithRecoveryNotify(recoverer.Notify),
 		Metrics:     promhttp.HandlerFor(registry, promhttp.HandlerOpts{}),
 		Public:      redirects.NewHandler(resolver, pipeline, enricher, cfg, logger),
 		PageViews:   pageViewer,
@@ -153,6 +160,20 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer resolver.Stop()
+	// Recovery and pruning stop before the deliverer (deferred calls run last
+	// in, first out, and deliverer.Stop is explicit below); both are safe to
+	// stop twice.
+	if err := recoverer.Start(ctx); err != nil {
+		deliverer.Stop()
+		return err
+	}
+	defer recoverer.Stop()
+	if err := pruner.Start(ctx); err != nil {
+		deliverer.Stop()
+		return err
+	}
+	defer pruner.Stop()
+	defer notifier.Wait()
 	pipeline.Start()
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- httpServer.Serve(ln) }()
@@ -182,6 +203,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := pipeline.Stop(shutdownCtx); err != nil {
 		logger.Error("codeqr: write buffered interactions", "err", err)
 	}
+	recoverer.Stop()
+	pruner.Stop()
 	deliverer.Stop()
 	logger.Info("codeqr: stopped")
 	return nil

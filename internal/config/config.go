@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
 	"net/url"
 	"path/filepath"
@@ -58,6 +59,17 @@ type Config struct {
 	// DedupeWindow: a repeat by the same visitor on the same resource within it
 	// is not counted again. Zero disables dedupe; the CLI default is 1h.
 	DedupeWindow time.Duration
+	// DeliveryLogRetention is how long delivery attempts, finished deliveries
+	// and their events are kept before the pruner deletes them. Default 720h.
+	DeliveryLogRetention time.Duration
+	// SMTPAddr (host:port) enables e-mail to a project's owner when a webhook
+	// is disabled automatically. Empty means log only.
+	SMTPAddr string
+	// SMTPFrom is the sender address of those e-mails.
+	SMTPFrom string
+	// SMTPUsername and SMTPPassword are optional PLAIN authentication.
+	SMTPUsername string
+	SMTPPassword string
 }
 
 // DefaultRetrySchedule is the contract's schedule: 8 attempts over about a day.
@@ -103,6 +115,9 @@ func (c Config) WithDefaults() Config {
 	if c.FlushInterval == 0 {
 		c.FlushInterval = 100 * time.Millisecond
 	}
+	if c.DeliveryLogRetention == 0 {
+		c.DeliveryLogRetention = 720 * time.Hour
+	}
 	return c
 }
 
@@ -129,6 +144,17 @@ func (c Config) Validate() error {
 	}
 	if c.FlushInterval < 0 || c.DedupeWindow < 0 {
 		errs = append(errs, errors.New("flush-interval and dedupe-window must not be negative"))
+	}
+	if c.DeliveryLogRetention < 0 {
+		errs = append(errs, errors.New("delivery-log-retention: must be positive"))
+	}
+	if c.SMTPAddr != "" {
+		if _, _, err := net.SplitHostPort(c.SMTPAddr); err != nil {
+			errs = append(errs, fmt.Errorf("smtp-addr %q: want host:port", c.SMTPAddr))
+		}
+		if c.SMTPFrom == "" {
+			errs = append(errs, errors.New("smtp-from: required with smtp-addr"))
+		}
 	}
 	if _, err := ParseLogLevel(c.LogLevel); err != nil {
 		errs = append(errs, err)

@@ -59,6 +59,11 @@ type Deliverer struct {
 	client *http.Client
 	m      *metrics
 	opts   options
+	// limits are the per-webhook rate limits (ratelimit.go); onDisable is
+	// told of every automatic disable (OnDisable, notify.go). Both are
+	// issue-5 additions kept out of the engine's core paths.
+	limits    *rateLimits
+	onDisable func(webhookID, reason string)
 
 	wake    chan struct{} // new events (Notify)
 	freed   chan struct{} // a send finished, slots are free again
@@ -123,6 +128,7 @@ func newDeliverer(st *store.Store, cfg config.Config, logger *slog.Logger, reg p
 		client:  client,
 		m:       newMetrics(reg),
 		opts:    opts,
+		limits:  newRateLimits(),
 		wake:    make(chan struct{}, 1),
 		freed:   make(chan struct{}, 1),
 		results: make(chan result, resultsBuffer),
@@ -290,7 +296,14 @@ func (d *Deliverer) claim(ctx context.Context) (bool, error) {
 		return false, nil
 	}
 	now := d.opts.now()
-	q, args := claimSQL(d.st.Dialect().SkipLocked(), store.Millis(now.Add(d.lease())), store.Millis(now), free, limit, excluded, partial)
+	// Rate limits (ratelimit.go): rate-limited webhooks are left out of the
+	// main claim and claimed one by one first, each at most its tokens, so a
+	// limited webhook's backlog can never crowd others out of the main scan.
+	if err := d.limits.load(ctx, d.st.Read()); err != nil {
+		return false, err
+	}
+	excluded, limited := d.limits.restrict(now, excluded, partial, limit)
+	leaseUntil, nowMs := store.Millis(now.Add(d.lease())), store.Millis(now)
 	type claimed struct {
 		id        int64
 		eventID   string
@@ -301,19 +314,34 @@ func (d *Deliverer) claim(ctx context.Context) (bool, error) {
 	began := time.Now()
 	err := d.st.InTx(ctx, func(tx *store.Tx) error {
 		rows = rows[:0]
-		r, err := tx.QueryContext(ctx, q, args...)
-		if err != nil {
-			return err
-		}
-		defer r.Close()
-		for r.Next() {
-			var c claimed
-			if err := r.Scan(&c.id, &c.eventID, &c.webhookID, &c.attempts); err != nil {
+		run := func(q string, args []any) error {
+			r, err := tx.QueryContext(ctx, q, args...)
+			if err != nil {
 				return err
 			}
-			rows = append(rows, c)
+			defer r.Close()
+			for r.Next() {
+				var c claimed
+				if err := r.Scan(&c.id, &c.eventID, &c.webhookID, &c.attempts); err != nil {
+					return err
+				}
+				rows = append(rows, c)
+			}
+			return r.Err()
 		}
-		return r.Err()
+		for w, n := range limited {
+			if n = min(n, free-len(rows)); n > 0 {
+				q, args := limitedClaimSQL(d.st.Dialect().SkipLocked(), leaseUntil, nowMs, w, n)
+				if err := run(q, args); err != nil {
+					return err
+				}
+			}
+		}
+		if rest := free - len(rows); rest > 0 {
+			q, args := claimSQL(d.st.Dialect().SkipLocked(), leaseUntil, nowMs, rest, limit, excluded, partial)
+			return run(q, args)
+		}
+		return nil
 	})
 	if err != nil {
 		return false, fmt.Errorf("claim deliveries: %w", err)
@@ -327,6 +355,7 @@ func (d *Deliverer) claim(ctx context.Context) (bool, error) {
 	d.mu.Lock()
 	for i, c := range rows {
 		ids[i] = c.id
+		d.limits.take(now, c.webhookID)
 		d.leased[c.id] = struct{}{}
 		d.perHook[c.webhookID]++
 		d.held++
@@ -899,8 +928,12 @@ func (d *Deliverer) afterBatch(batch []result, disabled map[string]string) {
 		}
 	}
 	for w, reason := range disabled {
-		// The owner is told by this log line (e-mail is not part of this build).
+		// The owner is told by this log line, and by e-mail when OnDisable
+		// was given a Notifier (notify.go).
 		d.logger.Warn("webhooks: webhook disabled", "webhook_id", w, "reason", reason)
+		if d.onDisable != nil {
+			d.onDisable(w, reason)
+		}
 	}
 }
 

@@ -37,6 +37,8 @@ type Service struct {
 	cfg    config.Config
 	now    func() time.Time
 	notify func()
+	// recoverNotify wakes the Recoverer after a recover job is created (recovery.go).
+	recoverNotify func()
 }
 
 // NewService returns a Service. tg is accepted for the common constructor shape;
@@ -83,11 +85,12 @@ type spec struct {
 	QRCodeIDs   []string
 	PageIDs     []string
 	IncludeBots bool
+	RateLimit   *float64
 }
 
 func (r CreateRequest) spec() spec {
 	return spec{Name: r.Name, URL: r.URL, Triggers: r.Triggers, LinkIDs: r.LinkIDs,
-		QRCodeIDs: r.QRCodeIDs, PageIDs: r.PageIDs, IncludeBots: r.IncludeBots}
+		QRCodeIDs: r.QRCodeIDs, PageIDs: r.PageIDs, IncludeBots: r.IncludeBots, RateLimit: r.RateLimit}
 }
 
 // resourceKinds ties each scoped trigger to its selection and table.
@@ -128,6 +131,9 @@ func (sp *spec) validateShape() error {
 	}
 	if len(sp.URL) > MaxURLLen {
 		return errs.Invalid("url must be at most %d characters", MaxURLLen)
+	}
+	if sp.RateLimit != nil && !(*sp.RateLimit > 0 && *sp.RateLimit <= MaxRateLimit) {
+		return errs.Invalid("rateLimit must be a number of deliveries per second above 0 and at most %d, or null for unlimited", MaxRateLimit)
 	}
 	if len(sp.Triggers) == 0 {
 		return errs.Invalid("triggers must name at least one event type")
@@ -264,9 +270,9 @@ func (s *Service) Create(ctx context.Context, projectID string, req CreateReques
 		if err := s.checkResources(ctx, tx, projectID, &sp, nil); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO webhooks (id, project_id, name, url, secret, include_bots, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $7)`,
-			out.ID, projectID, out.Name, out.URL, out.Secret, out.IncludeBots, store.Millis(now)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO webhooks (id, project_id, name, url, secret, include_bots, rate_limit, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`,
+			out.ID, projectID, out.Name, out.URL, out.Secret, out.IncludeBots, rateArg(out.RateLimit), store.Millis(now)); err != nil {
 			return fmt.Errorf("webhooks: insert: %w", err)
 		}
 		return writeSets(ctx, tx, out.ID, &sp)
@@ -308,7 +314,7 @@ func (s *Service) checkResources(ctx context.Context, q store.Querier, projectID
 
 // apply copies sp into w, with empty (never nil) lists.
 func (sp *spec) apply(w *Webhook) {
-	w.Name, w.URL, w.IncludeBots = sp.Name, sp.URL, sp.IncludeBots
+	w.Name, w.URL, w.IncludeBots, w.RateLimit = sp.Name, sp.URL, sp.IncludeBots, sp.RateLimit
 	w.Triggers = append([]events.Type{}, sp.Triggers...)
 	w.LinkIDs = append([]string{}, sp.LinkIDs...)
 	w.QRCodeIDs = append([]string{}, sp.QRCodeIDs...)
@@ -338,21 +344,25 @@ func writeSets(ctx context.Context, tx *store.Tx, id string, sp *spec) error {
 	return nil
 }
 
-const webhookColumns = "id, name, url, include_bots, disabled_at, created_at, updated_at"
+const webhookColumns = "id, name, url, include_bots, rate_limit, disabled_at, created_at, updated_at"
 
 func scanWebhook(row interface{ Scan(...any) error }) (Webhook, error) {
 	var (
 		w                  Webhook
 		disabled           sql.NullInt64
+		rateLimit          sql.NullFloat64
 		created, updatedAt int64
 	)
-	if err := row.Scan(&w.ID, &w.Name, &w.URL, &w.IncludeBots, &disabled, &created, &updatedAt); err != nil {
+	if err := row.Scan(&w.ID, &w.Name, &w.URL, &w.IncludeBots, &rateLimit, &disabled, &created, &updatedAt); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return Webhook{}, errs.NotFound("no webhook with this id")
 		}
 		return Webhook{}, fmt.Errorf("webhooks: scan: %w", err)
 	}
 	w.DisabledAt = store.NullMillis(disabled)
+	if rateLimit.Valid {
+		w.RateLimit = &rateLimit.Float64
+	}
 	w.CreatedAt = store.FromMillis(created)
 	w.UpdatedAt = store.FromMillis(updatedAt)
 	w.Triggers, w.LinkIDs, w.QRCodeIDs, w.PageIDs = []events.Type{}, []string{}, []string{}, []string{}
@@ -477,7 +487,7 @@ func (s *Service) List(ctx context.Context, projectID string, page, pageSize int
 // resolve applies an update to the current state.
 func (r UpdateRequest) resolve(cur Webhook) (spec, error) {
 	sp := spec{Name: cur.Name, URL: cur.URL, Triggers: cur.Triggers, LinkIDs: cur.LinkIDs,
-		QRCodeIDs: cur.QRCodeIDs, PageIDs: cur.PageIDs, IncludeBots: cur.IncludeBots}
+		QRCodeIDs: cur.QRCodeIDs, PageIDs: cur.PageIDs, IncludeBots: cur.IncludeBots, RateLimit: cur.RateLimit}
 	if r.Name.Set {
 		if r.Name.Null {
 			return spec{}, errs.Invalid("name cannot be null")
@@ -502,6 +512,13 @@ func (r UpdateRequest) resolve(cur Webhook) (spec, error) {
 		}
 		sp.IncludeBots = r.IncludeBots.Value
 	}
+	if r.RateLimit.Set {
+		sp.RateLimit = nil // null: unlimited
+		if !r.RateLimit.Null {
+			v := r.RateLimit.Value
+			sp.RateLimit = &v
+		}
+	}
 	// A null selection clears it, like [].
 	if r.LinkIDs.Set {
 		sp.LinkIDs = r.LinkIDs.Value
@@ -519,7 +536,8 @@ func (r UpdateRequest) resolve(cur Webhook) (spec, error) {
 func sameState(w Webhook, sp spec) bool {
 	sortedTypes := func(l []events.Type) []events.Type { c := slices.Clone(l); slices.Sort(c); return c }
 	sorted := func(l []string) []string { c := slices.Clone(l); slices.Sort(c); return c }
-	return w.Name == sp.Name && w.URL == sp.URL && w.IncludeBots == sp.IncludeBots &&
+	sameRate := (w.RateLimit == nil) == (sp.RateLimit == nil) && (w.RateLimit == nil || *w.RateLimit == *sp.RateLimit)
+	return w.Name == sp.Name && w.URL == sp.URL && w.IncludeBots == sp.IncludeBots && sameRate &&
 		slices.Equal(sortedTypes(w.Triggers), sortedTypes(sp.Triggers)) &&
 		slices.Equal(sorted(w.LinkIDs), sorted(sp.LinkIDs)) &&
 		slices.Equal(sorted(w.QRCodeIDs), sorted(sp.QRCodeIDs)) &&
@@ -554,8 +572,8 @@ func (s *Service) Update(ctx context.Context, projectID, id string, req UpdateRe
 			return err
 		}
 		now := s.now().UTC().Truncate(time.Millisecond)
-		if _, err := tx.ExecContext(ctx, "UPDATE webhooks SET name = $1, url = $2, include_bots = $3, updated_at = $4 WHERE id = $5 AND project_id = $6",
-			sp.Name, sp.URL, sp.IncludeBots, store.Millis(now), id, projectID); err != nil {
+		if _, err := tx.ExecContext(ctx, "UPDATE webhooks SET name = $1, url = $2, include_bots = $3, rate_limit = $4, updated_at = $5 WHERE id = $6 AND project_id = $7",
+			sp.Name, sp.URL, sp.IncludeBots, rateArg(sp.RateLimit), store.Millis(now), id, projectID); err != nil {
 			return fmt.Errorf("webhooks: update: %w", err)
 		}
 		if err := writeSets(ctx, tx, id, &sp); err != nil {
@@ -676,79 +694,6 @@ func (s *Service) Test(ctx context.Context, projectID, id string, t events.Type)
 		return err
 	})
 	return eventID, err
-}
-
-// Attempts lists the delivery log of a webhook, newest first.
-func (s *Service) Attempts(ctx context.Context, projectID, id string, f AttemptFilter) ([]Attempt, error) {
-	if _, err := s.Get(ctx, projectID, id); err != nil {
-		return nil, err
-	}
-	if f.Status != "" && !slices.Contains(AttemptStatuses(), f.Status) {
-		return nil, errs.BadInput("status must be one of %s", strings.Join(AttemptStatuses(), ", "))
-	}
-	if f.Event != "" && !f.Event.Valid() {
-		return nil, errs.BadInput("event: unknown event type %q", f.Event)
-	}
-	if f.Page < 1 {
-		f.Page = 1
-	}
-	if f.PageSize < 1 || f.PageSize > 100 {
-		f.PageSize = 50
-	}
-	where := []string{"a.webhook_id = $1"}
-	args := []any{id}
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, fmt.Sprintf(cond, len(args)))
-	}
-	if f.Status != "" {
-		add("a.status = $%d", f.Status)
-	}
-	if f.Event != "" {
-		add("e.type = $%d", string(f.Event))
-	}
-	if f.EventID != "" {
-		add("a.event_id = $%d", f.EventID)
-	}
-	args = append(args, f.PageSize, (f.Page-1)*f.PageSize)
-	query := fmt.Sprintf(`SELECT a.id, a.event_id, COALESCE(e.type, ''), a.attempt, a.status, a.response_status, a.duration_ms, a.error,
-		a.next_retry_at, a.created_at, COALESCE(e.test, FALSE)
-		FROM delivery_attempts a LEFT JOIN events e ON e.id = a.event_id
-		WHERE %s ORDER BY a.id DESC LIMIT $%d OFFSET $%d`, strings.Join(where, " AND "), len(args)-1, len(args))
-	rows, err := s.st.Read().QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("webhooks: list attempts: %w", err)
-	}
-	out := []Attempt{}
-	for rows.Next() {
-		var (
-			a         Attempt
-			aid       int64
-			typ       string
-			respSt    sql.NullInt64
-			errText   sql.NullString
-			nextRetry sql.NullInt64
-			created   int64
-		)
-		if err := rows.Scan(&aid, &a.EventID, &typ, &a.Attempt, &a.Status, &respSt, &a.DurationMs, &errText, &nextRetry, &created, &a.Test); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("webhooks: scan attempt: %w", err)
-		}
-		a.ID = strconv.FormatInt(aid, 10)
-		a.Event = events.Type(typ)
-		if respSt.Valid {
-			v := int(respSt.Int64)
-			a.ResponseStatus = &v
-		}
-		a.Error = store.NullString(errText)
-		a.NextRetryAt = store.NullMillis(nextRetry)
-		a.CreatedAt = store.FromMillis(created)
-		out = append(out, a)
-	}
-	if err := closeRows(rows); err != nil {
-		return nil, fmt.Errorf("webhooks: list attempts: %w", err)
-	}
-	return out, nil
 }
 
 // RetryAttempt puts the delivery of a logged attempt back in the queue, due

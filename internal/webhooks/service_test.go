@@ -209,7 +209,7 @@ func TestWebhookCRUD(t *testing.T) {
 			t.Fatalf("id %q", id)
 		}
 		secret := checkSecret(t, created["secret"])
-		wantKeys := []string{"createdAt", "disabledAt", "id", "includeBots", "linkIds", "name", "pageIds", "qrcodeIds", "secret", "triggers", "updatedAt", "url"}
+		wantKeys := []string{"createdAt", "disabledAt", "id", "includeBots", "linkIds", "name", "pageIds", "qrcodeIds", "rateLimit", "secret", "triggers", "updatedAt", "url"}
 		if got := sortedKeys(created); !equal(got, wantKeys) {
 			t.Fatalf("create keys %v, want %v", got, wantKeys)
 		}

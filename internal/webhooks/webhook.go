@@ -19,9 +19,11 @@ type Webhook struct {
 	QRCodeIDs   []string      `json:"qrcodeIds"`
 	PageIDs     []string      `json:"pageIds"`
 	IncludeBots bool          `json:"includeBots"`
-	DisabledAt  *time.Time    `json:"disabledAt"`
-	CreatedAt   time.Time     `json:"createdAt"`
-	UpdatedAt   time.Time     `json:"updatedAt"`
+	// RateLimit is deliveries per second per node; null is unlimited.
+	RateLimit  *float64   `json:"rateLimit"`
+	DisabledAt *time.Time `json:"disabledAt"`
+	CreatedAt  time.Time  `json:"createdAt"`
+	UpdatedAt  time.Time  `json:"updatedAt"`
 }
 
 // WithSecret is a Webhook plus its current signing secret: the answer of
@@ -37,6 +39,8 @@ const (
 	MaxURLLen             = 2048
 	MaxWebhooksPerProject = 100
 	MaxResourcesPerKind   = 1000
+	// MaxRateLimit bounds rateLimit (deliveries per second).
+	MaxRateLimit = 10000
 )
 
 // CreateRequest is the body of POST /api/webhooks.
@@ -48,6 +52,7 @@ type CreateRequest struct {
 	QRCodeIDs   []string      `json:"qrcodeIds"`
 	PageIDs     []string      `json:"pageIds"`
 	IncludeBots bool          `json:"includeBots"`
+	RateLimit   *float64      `json:"rateLimit"`
 }
 
 // UpdateRequest is the body of PATCH /api/webhooks/{id}. Each field records
@@ -62,6 +67,7 @@ type UpdateRequest struct {
 	QRCodeIDs   Optional[[]string]      `json:"qrcodeIds"`
 	PageIDs     Optional[[]string]      `json:"pageIds"`
 	IncludeBots Optional[bool]          `json:"includeBots"`
+	RateLimit   Optional[float64]       `json:"rateLimit"`
 }
 
 // Optional is a PATCH field: absent leaves it alone, null clears it, a value
@@ -92,7 +98,14 @@ type AttemptFilter struct {
 	Status  string
 	Event   events.Type
 	EventID string
-	// Page is 1-based; PageSize at most 100.
+	// Since and Until bound the attempt's time: Since ≤ createdAt < Until.
+	Since *time.Time
+	Until *time.Time
+	// Cursor is the id of the last attempt of the previous page (the
+	// nextCursor it answered); the page then starts right after it, whatever
+	// Page says. Empty: Page is used.
+	Cursor string
+	// Page is 1-based; PageSize (the limit) at most 100.
 	Page     int
 	PageSize int
 }
