@@ -34,6 +34,9 @@ type Deps struct {
 	Pages    *pages.Service
 	Domains  *domains.Service
 	Webhooks *webhooks.Service
+	// Listen connects `codeqr listen` streams to the deliverer
+	// (Deliverer.ListenHub); nil means the listen endpoint answers 503.
+	Listen *webhooks.ListenHub
 	// Public serves the short links (GET/HEAD/POST /{key}); nil means 404.
 	Public http.Handler
 	// Metrics serves /metrics (Prometheus text); nil means 404.
@@ -125,6 +128,7 @@ func (s *Server) Handler() http.Handler {
 	route("POST /api/webhooks/{id}/enable", projects.ScopeWebhooksWrite, s.enableWebhook)
 	route("POST /api/webhooks/{id}/disable", projects.ScopeWebhooksWrite, s.disableWebhook)
 	route("GET /api/webhooks/{id}/deliveries", projects.ScopeWebhooksRead, s.listDeliveries)
+	route("GET /api/webhooks/{id}/listen", projects.ScopeWebhooksRead, s.listenWebhook)
 	route("POST /api/webhooks/{id}/deliveries/{attemptId}/retry", projects.ScopeWebhooksWrite, s.retryDelivery)
 
 	if s.Public != nil {

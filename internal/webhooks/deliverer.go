@@ -59,6 +59,7 @@ type Deliverer struct {
 	client *http.Client
 	m      *metrics
 	opts   options
+	listen *ListenHub // streams of `codeqr listen` sessions on this node (listen.go)
 
 	wake    chan struct{} // new events (Notify)
 	freed   chan struct{} // a send finished, slots are free again
@@ -123,6 +124,7 @@ func newDeliverer(st *store.Store, cfg config.Config, logger *slog.Logger, reg p
 		client:  client,
 		m:       newMetrics(reg),
 		opts:    opts,
+		listen:  NewListenHub(),
 		wake:    make(chan struct{}, 1),
 		freed:   make(chan struct{}, 1),
 		results: make(chan result, resultsBuffer),
@@ -567,6 +569,11 @@ func (d *Deliverer) attempt(j job) result {
 		return d.failed(r, 0, err.Error(), nil)
 	}
 	r.reqHeaders = headersJSON(req.Header)
+	// A `codeqr listen` webhook has no URL to POST to: the request, signed
+	// above like any other, goes to the session's stream instead (listen.go).
+	if IsListenURL(j.url) {
+		return d.attemptListen(r, req)
+	}
 	begin := time.Now()
 	resp, err := d.client.Do(req)
 	if err != nil {
