@@ -41,6 +41,9 @@ type Deps struct {
 	Conversions *conversions.Service
 	// Analytics answers /api/analytics and /api/events; nil means 404.
 	Analytics *analytics.Service
+	// Listen connects `codeqr listen` streams to the deliverer
+	// (Deliverer.ListenHub); nil means the listen endpoint answers 503.
+	Listen *webhooks.ListenHub
 	// Public serves the short links (GET/HEAD/POST /{key}); nil means 404.
 	Public http.Handler
 	// PageViews serves the hosted pages (GET/HEAD /p/{slug}, a *pages.Viewer);
@@ -150,6 +153,7 @@ func (s *Server) Handler() http.Handler {
 	route("POST /api/webhooks/{id}/enable", projects.ScopeWebhooksWrite, s.enableWebhook)
 	route("POST /api/webhooks/{id}/disable", projects.ScopeWebhooksWrite, s.disableWebhook)
 	route("GET /api/webhooks/{id}/deliveries", projects.ScopeWebhooksRead, s.listDeliveries)
+	route("GET /api/webhooks/{id}/listen", projects.ScopeWebhooksRead, s.listenWebhook)
 	route("POST /api/webhooks/{id}/deliveries/{attemptId}/retry", projects.ScopeWebhooksWrite, s.retryDelivery)
 	route("GET /api/webhooks/{id}/deliveries/{attemptId}", projects.ScopeWebhooksRead, s.getDelivery)
 	route("POST /api/webhooks/{id}/recover", projects.ScopeWebhooksWrite, s.recoverWebhook)

@@ -24,6 +24,7 @@ Usage:
   codeqr serve [flags]          run the server (SQLite in ./codeqr-data by default)
   codeqr keys create [flags]    print a new API key on the last line
   codeqr migrate [flags]        apply database migrations
+  codeqr listen [flags]         forward the project's webhook events to a local URL (development)
   codeqr bench deliveries [...] measure event-to-delivery latency and throughput
   codeqr bench links [...]      measure POST /api/links throughput and latency
   codeqr version                print the version
@@ -46,6 +47,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runKeys(ctx, args[1:], stdout, stderr)
 	case "migrate":
 		err = runMigrate(ctx, args[1:], stdout, stderr)
+	case "listen":
+		err = runListen(ctx, args[1:], stdout, stderr)
 	case "bench":
 		err = runBench(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-v":

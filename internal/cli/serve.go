@@ -134,6 +134,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Public:      redirects.NewHandler(resolver, pipeline, enricher, cfg, logger),
 		PageViews:   pageViewer,
 		Conversions: conversionSvc,
+		Listen:      deliverer.ListenHub(),
 	})
 
 	server.Analytics = analytics.NewService(st)

@@ -64,6 +64,7 @@ type Deliverer struct {
 	// issue-5 additions kept out of the engine's core paths.
 	limits    *rateLimits
 	onDisable func(webhookID, reason string)
+	listen    *ListenHub // streams of `codeqr listen` sessions on this node (listen.go)
 
 	wake    chan struct{} // new events (Notify)
 	freed   chan struct{} // a send finished, slots are free again
@@ -129,6 +130,7 @@ func newDeliverer(st *store.Store, cfg config.Config, logger *slog.Logger, reg p
 		m:       newMetrics(reg),
 		opts:    opts,
 		limits:  newRateLimits(),
+		listen:  NewListenHub(),
 		wake:    make(chan struct{}, 1),
 		freed:   make(chan struct{}, 1),
 		results: make(chan result, resultsBuffer),
@@ -596,6 +598,11 @@ func (d *Deliverer) attempt(j job) result {
 		return d.failed(r, 0, err.Error(), nil)
 	}
 	r.reqHeaders = headersJSON(req.Header)
+	// A `codeqr listen` webhook has no URL to POST to: the request, signed
+	// above like any other, goes to the session's stream instead (listen.go).
+	if IsListenURL(j.url) {
+		return d.attemptListen(r, req)
+	}
 	begin := time.Now()
 	resp, err := d.client.Do(req)
 	if err != nil {

@@ -86,11 +86,12 @@ type spec struct {
 	PageIDs     []string
 	IncludeBots bool
 	RateLimit   *float64
+	Listen      bool // a `codeqr listen` webhook, URL fixed to ListenURL (listen.go)
 }
 
 func (r CreateRequest) spec() spec {
 	return spec{Name: r.Name, URL: r.URL, Triggers: r.Triggers, LinkIDs: r.LinkIDs,
-		QRCodeIDs: r.QRCodeIDs, PageIDs: r.PageIDs, IncludeBots: r.IncludeBots, RateLimit: r.RateLimit}
+		QRCodeIDs: r.QRCodeIDs, PageIDs: r.PageIDs, IncludeBots: r.IncludeBots, RateLimit: r.RateLimit, Listen: r.Listen}
 }
 
 // resourceKinds ties each scoped trigger to its selection and table.
@@ -189,6 +190,9 @@ func typeList() string {
 // webhook being updated, or nil) are not looked up again: a link deleted after
 // it was selected must not make every later edit of the webhook fail.
 func (s *Service) validate(ctx context.Context, q store.Querier, projectID string, sp *spec, existing *Webhook) error {
+	if sp.Listen {
+		return s.validateListen(ctx, q, projectID, sp, existing)
+	}
 	if err := sp.validateShape(); err != nil {
 		return err
 	}
@@ -488,6 +492,8 @@ func (s *Service) List(ctx context.Context, projectID string, page, pageSize int
 func (r UpdateRequest) resolve(cur Webhook) (spec, error) {
 	sp := spec{Name: cur.Name, URL: cur.URL, Triggers: cur.Triggers, LinkIDs: cur.LinkIDs,
 		QRCodeIDs: cur.QRCodeIDs, PageIDs: cur.PageIDs, IncludeBots: cur.IncludeBots, RateLimit: cur.RateLimit}
+	// A listen webhook stays one unless the update gives it a real url.
+	sp.Listen = IsListenURL(cur.URL) && !r.URL.Set
 	if r.Name.Set {
 		if r.Name.Null {
 			return spec{}, errs.Invalid("name cannot be null")

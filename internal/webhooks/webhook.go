@@ -53,6 +53,10 @@ type CreateRequest struct {
 	PageIDs     []string      `json:"pageIds"`
 	IncludeBots bool          `json:"includeBots"`
 	RateLimit   *float64      `json:"rateLimit"`
+	// Listen makes a webhook for a `codeqr listen` session: url must be
+	// empty, the webhook gets ListenURL and its deliveries go to
+	// GET /api/webhooks/{id}/listen (listen.go).
+	Listen bool `json:"listen"`
 }
 
 // UpdateRequest is the body of PATCH /api/webhooks/{id}. Each field records
