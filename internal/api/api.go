@@ -15,6 +15,7 @@ import (
 	"github.com/codeqr/codeqr/internal/domains"
 	"github.com/codeqr/codeqr/internal/links"
 	"github.com/codeqr/codeqr/internal/pages"
+	"github.com/codeqr/codeqr/internal/partners"
 	"github.com/codeqr/codeqr/internal/projects"
 	"github.com/codeqr/codeqr/internal/qrcodes"
 	"github.com/codeqr/codeqr/internal/store"
@@ -34,6 +35,9 @@ type Deps struct {
 	Pages    *pages.Service
 	Domains  *domains.Service
 	Webhooks *webhooks.Service
+	Partners *partners.Service
+	// PageForms takes public page form submissions (POST /p/{slug}); nil means 404.
+	PageForms http.Handler
 	// Public serves the short links (GET/HEAD/POST /{key}); nil means 404.
 	Public http.Handler
 	// Metrics serves /metrics (Prometheus text); nil means 404.
@@ -111,6 +115,12 @@ func (s *Server) Handler() http.Handler {
 	route("GET /api/domains", projects.ScopeLinksRead, s.listDomains)
 	route("DELETE /api/domains/{id}", projects.ScopeLinksWrite, s.deleteDomain)
 
+	route("POST /api/partners", projects.ScopePartnersWrite, s.createPartner)
+	route("GET /api/partners", projects.ScopePartnersRead, s.listPartners)
+	route("GET /api/partners/{id}", projects.ScopePartnersRead, s.getPartner)
+	route("POST /api/partners/{id}/approve", projects.ScopePartnersWrite, s.approvePartner)
+	route("POST /api/partners/{id}/links", projects.ScopePartnersWrite, s.createPartnerLink)
+
 	route("GET /api/projects/current", "", s.getProject)
 	route("PATCH /api/projects/current", "", s.updateProject)
 
@@ -127,6 +137,9 @@ func (s *Server) Handler() http.Handler {
 	route("GET /api/webhooks/{id}/deliveries", projects.ScopeWebhooksRead, s.listDeliveries)
 	route("POST /api/webhooks/{id}/deliveries/{attemptId}/retry", projects.ScopeWebhooksWrite, s.retryDelivery)
 
+	if s.PageForms != nil {
+		mux.Handle("POST /p/{slug}", s.PageForms)
+	}
 	if s.Public != nil {
 		mux.Handle("GET /{key}", s.Public)
 		mux.Handle("POST /{key}", s.Public)

@@ -22,6 +22,7 @@ import (
 	"github.com/codeqr/codeqr/internal/interactions"
 	"github.com/codeqr/codeqr/internal/links"
 	"github.com/codeqr/codeqr/internal/pages"
+	"github.com/codeqr/codeqr/internal/partners"
 	"github.com/codeqr/codeqr/internal/projects"
 	"github.com/codeqr/codeqr/internal/qrcodes"
 	"github.com/codeqr/codeqr/internal/redirects"
@@ -99,6 +100,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Pages:    pages.NewService(st, eventWriter, tagSvc, cfg),
 		Domains:  domains.NewService(st, nil),
 		Webhooks: webhooks.NewService(st, eventWriter, tagSvc, cfg).WithNotify(deliverer.Notify),
+		Partners: partners.NewService(st, eventWriter, linkSvc, cfg),
 		Metrics:  promhttp.HandlerFor(registry, promhttp.HandlerOpts{}),
 		Public:   redirects.NewHandler(resolver, pipeline, enricher, cfg, logger),
 	})
