@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
+	"os"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -66,7 +68,7 @@ func newEnv(t *testing.T, st *store.Store) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := api.New(api.Deps{Config: cfg, Store: st, Projects: ps, Tags: tg, Links: ls,
+	h := api.New(api.Deps{Logger: slog.New(slog.NewTextHandler(os.Stderr, nil)), Config: cfg, Store: st, Projects: ps, Tags: tg, Links: ls,
 		Partners: partners.NewService(st, ev, ls, cfg),
 		Public:   redirects.NewHandler(res, pipe, enr, cfg, nil)}).Handler()
 	srv := httptest.NewServer(h)

@@ -10,9 +10,9 @@ CREATE TABLE partners (
     image       TEXT,
     country     TEXT,
     status      TEXT NOT NULL,
-    enrolled_at INTEGER,
-    created_at  INTEGER NOT NULL,
-    updated_at  INTEGER NOT NULL,
+    enrolled_at BIGINT,
+    created_at  BIGINT NOT NULL,
+    updated_at  BIGINT NOT NULL,
     UNIQUE (project_id, email)
 );
 CREATE INDEX partners_project ON partners(project_id, id);
