@@ -21,6 +21,7 @@ import (
 	"github.com/codeqr/codeqr/internal/events"
 	"github.com/codeqr/codeqr/internal/interactions"
 	"github.com/codeqr/codeqr/internal/links"
+	"github.com/codeqr/codeqr/internal/pageforms"
 	"github.com/codeqr/codeqr/internal/pages"
 	"github.com/codeqr/codeqr/internal/partners"
 	"github.com/codeqr/codeqr/internal/projects"
@@ -89,6 +90,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		FlushInterval: cfg.FlushInterval, DedupeWindow: dedupe, Logger: logger,
 		Links: interactions.LinkLoader(linkSvc), QRCodes: interactions.QRCodeLoader(qrSvc),
 	})
+	pageSvc := pages.NewService(st, eventWriter, tagSvc, cfg)
 	server := api.New(api.Deps{
 		Logger:   logger,
 		Config:   cfg,
@@ -97,12 +99,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Tags:     tagSvc,
 		Links:    linkSvc,
 		QRCodes:  qrSvc,
-		Pages:    pages.NewService(st, eventWriter, tagSvc, cfg),
+		Pages:    pageSvc,
 		Domains:  domains.NewService(st, nil),
 		Webhooks: webhooks.NewService(st, eventWriter, tagSvc, cfg).WithNotify(deliverer.Notify),
 		Partners: partners.NewService(st, eventWriter, linkSvc, cfg),
 		Metrics:  promhttp.HandlerFor(registry, promhttp.HandlerOpts{}),
 		Public:   redirects.NewHandler(resolver, pipeline, enricher, cfg, logger),
+		// Form leads are written by pageforms.WriteLead until the conversions
+		// package takes them over (WithLeadWriter).
+		PageForms: pageforms.NewHandler(st, eventWriter, pageSvc, pipeline, enricher, cfg, logger),
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
