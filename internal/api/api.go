@@ -40,6 +40,9 @@ type Deps struct {
 	PageForms http.Handler
 	// Public serves the short links (GET/HEAD/POST /{key}); nil means 404.
 	Public http.Handler
+	// PageViews serves the hosted pages (GET/HEAD /p/{slug}, a *pages.Viewer);
+	// nil means 404.
+	PageViews http.Handler
 	// Metrics serves /metrics (Prometheus text); nil means 404.
 	Metrics http.Handler
 }
@@ -139,6 +142,9 @@ func (s *Server) Handler() http.Handler {
 
 	if s.PageForms != nil {
 		mux.Handle("POST /p/{slug}", s.PageForms)
+	}
+	if s.PageViews != nil {
+		mux.Handle("GET /p/{slug}", s.PageViews) // GET patterns also match HEAD
 	}
 	if s.Public != nil {
 		mux.Handle("GET /{key}", s.Public)

@@ -27,6 +27,7 @@ import (
 	"github.com/codeqr/codeqr/internal/projects"
 	"github.com/codeqr/codeqr/internal/qrcodes"
 	"github.com/codeqr/codeqr/internal/redirects"
+	"github.com/codeqr/codeqr/internal/store"
 	"github.com/codeqr/codeqr/internal/tags"
 	"github.com/codeqr/codeqr/internal/tracking"
 	"github.com/codeqr/codeqr/internal/webhooks"
@@ -68,43 +69,57 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 
+	// On PostgreSQL, background work (deliveries, interaction batches, cache
+	// invalidation polling) gets its own small pool, so a burst of API
+	// requests holding every connection cannot starve it. SQLite must keep its
+	// single writer, so there it shares the store.
+	background := st
+	if cfg.DatabaseURL != "" {
+		if background, err = store.Open(ctx, cfg.DatabaseURL, "", store.Options{MaxConns: 6, Logger: logger}); err != nil {
+			return err
+		}
+		defer background.Close()
+	}
+
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	deliverer := webhooks.NewDeliverer(st, cfg, logger, registry)
+	deliverer := webhooks.NewDeliverer(background, cfg, logger, registry)
 	eventWriter := events.NewWriter(deliverer.Notify, nil)
 	tagSvc := tags.NewService(st, nil)
-	resolver := redirects.NewResolver(st, redirects.ResolverOptions{Logger: logger})
+	resolver := redirects.NewResolver(background, redirects.ResolverOptions{Logger: logger})
 	linkSvc := links.NewService(st, eventWriter, tagSvc, cfg).WithInvalidator(resolver)
 	enricher, err := tracking.New(tracking.Options{TrustedProxies: cfg.TrustedProxies, GeoIPDB: cfg.GeoIPDB})
 	if err != nil {
 		return fmt.Errorf("geoip-db: %w", err)
 	}
 	defer enricher.Close()
+	pageSvc := pages.NewService(st, eventWriter, tagSvc, cfg)
 	qrSvc := qrcodes.NewService(st, eventWriter, tagSvc, cfg).WithLogger(logger).WithInvalidator(resolver)
 	dedupe := cfg.DedupeWindow
 	if dedupe == 0 {
 		dedupe = -1 // disabled
 	}
-	pipeline := interactions.New(st, eventWriter, interactions.Options{
+	pipeline := interactions.New(background, eventWriter, interactions.Options{
 		FlushInterval: cfg.FlushInterval, DedupeWindow: dedupe, Logger: logger,
 		Links: interactions.LinkLoader(linkSvc), QRCodes: interactions.QRCodeLoader(qrSvc),
+		Pages: pages.ViewLoader(pageSvc),
 	})
-	pageSvc := pages.NewService(st, eventWriter, tagSvc, cfg)
 	server := api.New(api.Deps{
-		Logger:   logger,
-		Config:   cfg,
-		Store:    st,
-		Projects: projectSvc,
-		Tags:     tagSvc,
-		Links:    linkSvc,
-		QRCodes:  qrSvc,
-		Pages:    pageSvc,
-		Domains:  domains.NewService(st, nil),
-		Webhooks: webhooks.NewService(st, eventWriter, tagSvc, cfg).WithNotify(deliverer.Notify),
-		Partners: partners.NewService(st, eventWriter, linkSvc, cfg),
-		Metrics:  promhttp.HandlerFor(registry, promhttp.HandlerOpts{}),
-		Public:   redirects.NewHandler(resolver, pipeline, enricher, cfg, logger),
+		Logger:    logger,
+		Config:    cfg,
+		Store:     st,
+		Projects:  projectSvc,
+		Tags:      tagSvc,
+		Links:     linkSvc,
+		QRCodes:   qrSvc,
+		Pages:     pageSvc,
+		Domains:   domains.NewService(st, nil),
+		Webhooks:  webhooks.NewService(st, eventWriter, tagSvc, cfg).WithNotify(deliverer.Notify),
+		Metrics:   promhttp.HandlerFor(registry, promhttp.HandlerOpts{}),
+		Public:    redirects.NewHandler(resolver, pipeline, enricher, cfg, logger),
+		PageViews: pages.NewViewer(pageSvc, pipeline, enricher, redirects.NotFound, logger),
+		Partners:  partners.NewService(st, eventWriter, linkSvc, cfg),
 		// Form leads are written by pageforms.WriteLead until the conversions
 		// package takes them over (WithLeadWriter).
 		PageForms: pageforms.NewHandler(st, eventWriter, pageSvc, pipeline, enricher, cfg, logger),

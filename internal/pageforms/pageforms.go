@@ -8,9 +8,10 @@
 // Origin on a cross-site POST and cannot forge it, so no token is needed and
 // the page renderer embeds nothing for it.
 //
-// Bots: the form carries a honeypot input (HoneypotField, normally "website")
-// that people never see and never fill; a submission with it filled is
-// answered exactly like a success but records nothing.
+// Bots: the rendered form carries a hidden honeypot input (pages.HoneypotField,
+// "website") that people never fill; a submission with it filled is answered
+// exactly like a success but records nothing. (A form field of that name would
+// clash with it: pages should refuse the name.)
 //
 // A valid submission records a page view through the interactions pipeline
 // (the interaction of the lead), creates or fills the customer (externalId =
@@ -84,18 +85,6 @@ func (h *Handler) WithLeadWriter(w LeadWriter) *Handler {
 	return h
 }
 
-// HoneypotField is the name of the hidden input a renderer must add to f:
-// "website", or "_website" when the form itself has a field called website
-// (form field names start with a letter, so that one never clashes).
-func HoneypotField(f pages.Form) string {
-	for _, fd := range f.Fields {
-		if fd.Name == "website" {
-			return "_website"
-		}
-	}
-	return "website"
-}
-
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	slug := r.PathValue("slug")
 	if !h.sameOrigin(r) {
@@ -130,7 +119,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, http.StatusServiceUnavailable, "internal_server_error", "Please try again in a moment.", nil)
 		return
 	}
-	if r.PostForm.Get(HoneypotField(*p.Form)) != "" {
+	if r.PostForm.Get(pages.HoneypotField) != "" {
 		h.log.InfoContext(r.Context(), "pageforms: honeypot filled; submission dropped", "page", p.ID)
 		h.done(w, r, p)
 		return

@@ -332,13 +332,3 @@ func TestRefusedSubmissionsRecordNothing(t *testing.T) {
 		}
 	})
 }
-
-func TestHoneypotFieldAvoidsAFormField(t *testing.T) {
-	t.Parallel()
-	if got := pageforms.HoneypotField(pages.Form{Fields: []pages.FormField{{Name: "email"}}}); got != "website" {
-		t.Fatal(got)
-	}
-	if got := pageforms.HoneypotField(pages.Form{Fields: []pages.FormField{{Name: "website"}}}); got != "_website" {
-		t.Fatal(got)
-	}
-}

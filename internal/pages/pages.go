@@ -155,11 +155,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, 0, $10, $10)`,
 
 // Get returns a page of the project.
 func (s *Service) Get(ctx context.Context, projectID, id string) (Page, error) {
-	p, err := s.scanOne(s.st.Read().QueryRowContext(ctx, "SELECT "+columns+" FROM pages WHERE id = $1 AND project_id = $2", id, projectID))
-	if errors.Is(err, store.ErrNotFound) {
-		return Page{}, errs.NotFound("page %s not found", truncate(id))
-	}
-	return p, err
+	return s.GetIn(ctx, s.st.Read(), projectID, id)
 }
 
 // GetBySlug returns the page with this slug, in any project, published or
