@@ -17,6 +17,7 @@ import (
 	"github.com/codeqr/codeqr/internal/domains"
 	"github.com/codeqr/codeqr/internal/links"
 	"github.com/codeqr/codeqr/internal/pages"
+	"github.com/codeqr/codeqr/internal/partners"
 	"github.com/codeqr/codeqr/internal/projects"
 	"github.com/codeqr/codeqr/internal/qrcodes"
 	"github.com/codeqr/codeqr/internal/store"
@@ -43,7 +44,10 @@ type Deps struct {
 	Analytics *analytics.Service
 	// Listen connects `codeqr listen` streams to the deliverer
 	// (Deliverer.ListenHub); nil means the listen endpoint answers 503.
-	Listen *webhooks.ListenHub
+	Listen   *webhooks.ListenHub
+	Partners *partners.Service
+	// PageForms takes public page form submissions (POST /p/{slug}); nil means 404.
+	PageForms http.Handler
 	// Public serves the short links (GET/HEAD/POST /{key}); nil means 404.
 	Public http.Handler
 	// PageViews serves the hosted pages (GET/HEAD /p/{slug}, a *pages.Viewer);
@@ -124,6 +128,12 @@ func (s *Server) Handler() http.Handler {
 	route("GET /api/domains", projects.ScopeLinksRead, s.listDomains)
 	route("DELETE /api/domains/{id}", projects.ScopeLinksWrite, s.deleteDomain)
 
+	route("POST /api/partners", projects.ScopePartnersWrite, s.createPartner)
+	route("GET /api/partners", projects.ScopePartnersRead, s.listPartners)
+	route("GET /api/partners/{id}", projects.ScopePartnersRead, s.getPartner)
+	route("POST /api/partners/{id}/approve", projects.ScopePartnersWrite, s.approvePartner)
+	route("POST /api/partners/{id}/links", projects.ScopePartnersWrite, s.createPartnerLink)
+
 	route("GET /api/projects/current", "", s.getProject)
 	route("PATCH /api/projects/current", "", s.updateProject)
 
@@ -162,6 +172,9 @@ func (s *Server) Handler() http.Handler {
 	route("GET /api/analytics", projects.ScopeAnalyticsRead, s.analyticsQuery)
 	route("GET /api/events", projects.ScopeAnalyticsRead, s.listEvents)
 
+	if s.PageForms != nil {
+		mux.Handle("POST /p/{slug}", s.PageForms)
+	}
 	if s.PageViews != nil {
 		mux.Handle("GET /p/{slug}", s.PageViews) // GET patterns also match HEAD
 	}

@@ -23,7 +23,9 @@ import (
 	"github.com/codeqr/codeqr/internal/events"
 	"github.com/codeqr/codeqr/internal/interactions"
 	"github.com/codeqr/codeqr/internal/links"
+	"github.com/codeqr/codeqr/internal/pageforms"
 	"github.com/codeqr/codeqr/internal/pages"
+	"github.com/codeqr/codeqr/internal/partners"
 	"github.com/codeqr/codeqr/internal/projects"
 	"github.com/codeqr/codeqr/internal/qrcodes"
 	"github.com/codeqr/codeqr/internal/redirects"
@@ -135,6 +137,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		PageViews:   pageViewer,
 		Conversions: conversionSvc,
 		Listen:      deliverer.ListenHub(),
+		Partners:    partners.NewService(st, eventWriter, linkSvc, cfg),
+		PageForms:   pageforms.NewHandler(st, eventWriter, pageSvc, pipeline, enricher, cfg, logger),
 	})
 
 	server.Analytics = analytics.NewService(st)
