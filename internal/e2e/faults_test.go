@@ -374,3 +374,137 @@ func logServerErrors(t *testing.T, s *server) {
 }
 
 var logLineRE = regexp.MustCompile(`level=(\w+) msg="([^"]*)"`)
+
+// downableReceiver is a receiver whose listener can be closed (connections
+// are then refused) and reopened on the same port.
+type downableReceiver struct {
+	*receiver
+	t    *testing.T
+	addr string
+
+	mu sync.Mutex
+	hs *http.Server
+}
+
+func newDownableReceiver(t *testing.T) *downableReceiver {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &downableReceiver{receiver: &receiver{}, t: t, addr: ln.Addr().String()}
+	r.serveOn(ln)
+	t.Cleanup(r.down)
+	return r
+}
+
+func (r *downableReceiver) URL() string { return "http://" + r.addr + "/hook" }
+
+func (r *downableReceiver) serveOn(ln net.Listener) {
+	hs := &http.Server{Handler: http.HandlerFunc(r.serve)}
+	r.mu.Lock()
+	r.hs = hs
+	r.mu.Unlock()
+	go func() { _ = hs.Serve(ln) }()
+}
+
+// down closes the listener and every connection: new connections are refused.
+func (r *downableReceiver) down() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.hs != nil {
+		_ = r.hs.Close()
+		r.hs = nil
+	}
+}
+
+// up listens again on the same port.
+func (r *downableReceiver) up() {
+	r.t.Helper()
+	ln, err := net.Listen("tcp", r.addr)
+	if err != nil {
+		r.t.Fatalf("receiver: listen again on %s: %v", r.addr, err)
+	}
+	r.serveOn(ln)
+}
+
+// The receiver refuses connections for 2 s in the middle of a stream: the
+// attempts made meanwhile fail ("connection refused") and are retried on a
+// short schedule, and every event arrives.
+func TestReceiverRefusingConnections(t *testing.T) {
+	t.Parallel()
+	storetest.EachURL(t, func(t *testing.T, databaseURL, dataDir string) {
+		t.Parallel()
+		rcv := newDownableReceiver(t)
+		// The schedule (≈ 5.7 s in all) outlasts the outage.
+		srv := startServer(t, databaseURL, dataDir, "--retry-schedule", "200ms,500ms,1s,1s,1s,2s")
+		c := srv.client(srv.createKey("fault"))
+		subscribe(t, c, rcv.URL(), "link.created")
+
+		const n = 200
+		stream := streamLinks("refuse", n, 4, 20*time.Millisecond, func(int) *client { return c })
+		within(t, 30*time.Second, func() bool { return rcv.count() >= n/4 }, func() string {
+			return fmt.Sprintf("only %d deliveries before the outage", rcv.count())
+		})
+		rcv.down()
+		before := rcv.count()
+		time.Sleep(2 * time.Second) // the outage is the point
+		rcv.up()
+		t.Logf("receiver refused connections for 2s after %d deliveries", before)
+		stream.wait()
+		ack := stream.acknowledged(t)
+		if len(ack) != n {
+			t.Errorf("%d of %d creates acknowledged; the database was never at fault here", len(ack), n)
+		}
+		st := openStore(t, databaseURL, dataDir)
+		checkNoEventLost(t, st, ack, rcv.eventIDs, 30*time.Second)
+		refused := storetest.Count(t, st.Read(), "SELECT COUNT(*) FROM delivery_attempts WHERE error = 'connection refused'")
+		if refused == 0 {
+			t.Errorf("no attempt was refused: the outage did not happen during delivery")
+		}
+		t.Logf("%d attempts were refused and retried", refused)
+	})
+}
+
+// Two nodes on one PostgreSQL database share the creates; one is killed with
+// SIGKILL mid-stream. The survivor sends everything, including the rows the
+// dead node had claimed, once their leases (2 × delivery timeout + 30 s) run
+// out.
+func TestTwoNodesOneKilled(t *testing.T) {
+	t.Parallel()
+	databaseURL := storetest.PostgresURL(t)
+	rcv := newReceiver(t)
+	// 10 in flight per node × 150 ms ≈ 67/s per node, below the create rate
+	// with both nodes: each node holds claimed rows when B dies.
+	rcv.setDelay(150 * time.Millisecond)
+	a := startServer(t, databaseURL, "", "--delivery-timeout", "2s")
+	b := startServer(t, databaseURL, "", "--delivery-timeout", "2s")
+	key := a.createKey("fault")
+	ca, cb := a.client(key), b.client(key)
+	subscribe(t, ca, rcv.URL(), "link.created")
+
+	const n = 300
+	var bDead atomic.Bool
+	stream := streamLinks("twonode", n, 6, 10*time.Millisecond, func(i int) *client {
+		if i%2 == 1 && !bDead.Load() {
+			return cb
+		}
+		return ca
+	})
+	within(t, 30*time.Second, func() bool { return stream.created.Load() >= n/2 }, func() string {
+		return fmt.Sprintf("only %d links created before the kill", stream.created.Load())
+	})
+	b.kill()
+	bDead.Store(true)
+	killedAt := time.Now()
+	st := openStore(t, databaseURL, "")
+	leased := storetest.Count(t, st.Read(), "SELECT COUNT(*) FROM deliveries WHERE status = 'pending' AND lease_until > $1", store.Millis(time.Now()))
+	t.Logf("node B killed after %d creates and %d deliveries; %d rows leased (both nodes) at the kill", stream.created.Load(), rcv.count(), leased)
+	stream.wait()
+	if !a.running() {
+		t.Fatalf("node A exited: %v", a.exitErr())
+	}
+	ack := stream.acknowledged(t)
+	checkNoEventLost(t, st, ack, rcv.eventIDs, 60*time.Second)
+	t.Logf("everything delivered %s after the kill", time.Since(killedAt).Round(time.Millisecond))
+}
