@@ -211,7 +211,21 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 var errBeginBadConn = errors.New("store: begin on a broken connection")
 
 func (s *Store) inTxOnce(ctx context.Context, fn func(tx *Tx) error) error {
-	sqlTx, err := s.write.BeginTx(ctx, nil)
+	// Waiting for a connection honours ctx, but the transaction itself is
+	// begun without cancellation: pgx commits with the context given to
+	// BeginTx, and a cancellation during COMMIT drops the connection with the
+	// outcome unknown — the commit may have happened while the caller sees an
+	// error. (The deliverer's claim, cancelled by Stop, then left rows leased
+	// that no node knew it held until the lease ran out.)
+	conn, err := s.write.Conn(ctx)
+	if err != nil {
+		if errors.Is(err, driver.ErrBadConn) {
+			return fmt.Errorf("%w: %w", errBeginBadConn, err)
+		}
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	defer conn.Close()
+	sqlTx, err := conn.BeginTx(context.WithoutCancel(ctx), nil)
 	if err != nil {
 		if errors.Is(err, driver.ErrBadConn) {
 			return fmt.Errorf("%w: %w", errBeginBadConn, err)

@@ -276,6 +276,9 @@ type job struct {
 	url          string
 	secrets      []string // current first, then a rotated one still valid
 	disabled     bool
+	// leaseEnd is when the claim's lease runs out, by the wall clock: until
+	// then the row is this node's to complete.
+	leaseEnd time.Time
 }
 
 // claim leases up to one batch of due rows and starts sending them. It reports
@@ -297,7 +300,8 @@ func (d *Deliverer) claim(ctx context.Context) (bool, error) {
 	if free <= 0 {
 		return false, nil
 	}
-	now := d.opts.now()
+	// leaseEnd is on the wall clock: completion retries stop when it passes.
+	now, leaseEnd := d.opts.now(), time.Now().Add(d.lease())
 	// Rate limits (ratelimit.go): rate-limited webhooks are left out of the
 	// main claim and claimed one by one first, each at most its tokens, so a
 	// limited webhook's backlog can never crowd others out of the main scan.
@@ -381,6 +385,7 @@ func (d *Deliverer) claim(ctx context.Context) (bool, error) {
 	}
 	for _, j := range jobs {
 		j.attempts = attempts[j.id]
+		j.leaseEnd = leaseEnd
 		delete(attempts, j.id)
 		d.dispatch(j)
 	}
@@ -719,13 +724,26 @@ func (d *Deliverer) completer() {
 	}
 }
 
-// completeBatch writes one batch, retrying a few times: a batch that cannot
-// be written is not lost, its leases run out and the rows are sent again.
+// completeBatch writes one batch. It keeps retrying while the batch's rows
+// are still leased to this node: a database outage of a few seconds (a
+// failover, a cut connection) must not turn every outcome sent meanwhile into
+// a duplicate send one lease later. Once a lease has run out another node may
+// own the row, and a stopping deliverer must not hang, so then it gives up
+// after a few tries: a batch that cannot be written is still not lost, its
+// leases run out and the rows are sent again.
 func (d *Deliverer) completeBatch(batch []result) {
+	leaseEnd := batch[0].leaseEnd
+	for _, r := range batch[1:] {
+		if r.leaseEnd.Before(leaseEnd) {
+			leaseEnd = r.leaseEnd
+		}
+	}
+	// Leave one delivery timeout for the write itself.
+	leaseEnd = leaseEnd.Add(-d.cfg.DeliveryTimeout)
 	var err error
-	for try := 0; try < 5; try++ {
+	for try := 0; ; try++ {
 		if try > 0 {
-			time.Sleep(time.Duration(try) * 200 * time.Millisecond)
+			time.Sleep(min(time.Duration(try)*200*time.Millisecond, 2*time.Second))
 		}
 		var disabled map[string]string
 		began := time.Now()
@@ -734,8 +752,21 @@ func (d *Deliverer) completeBatch(batch []result) {
 			d.afterBatch(batch, disabled)
 			return
 		}
+		if try >= 4 && (time.Now().After(leaseEnd) || d.stopping()) {
+			break
+		}
+		if try == 0 {
+			d.logger.Warn("webhooks: write delivery outcomes; retrying while their leases last", "err", err, "count", len(batch))
+		}
 	}
 	d.logger.Error("webhooks: write delivery outcomes; they will be sent again when their leases expire", "err", err, "count", len(batch))
+}
+
+// stopping reports whether Stop has been called.
+func (d *Deliverer) stopping() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.state == stateStopped
 }
 
 // hookEffect is what one batch does to one webhook's state.
