@@ -436,6 +436,7 @@ func TestPagesValidation(t *testing.T) {
 		{"form too many fields", `{"title": "t", "form": {"fields": ` + fields(21) + `}}`, 422},
 		{"form bad field name", `{"title": "t", "form": {"fields": [{"name": "1st"}]}}`, 422},
 		{"form field name with dash", `{"title": "t", "form": {"fields": [{"name": "first-name"}]}}`, 422},
+		{"form field named like the honeypot", `{"title": "t", "form": {"fields": [{"name": "Website"}]}}`, 422},
 		{"form field name too long", `{"title": "t", "form": {"fields": [{"name": "a` + long(50) + `"}]}}`, 422},
 		{"form duplicate field", `{"title": "t", "form": {"fields": [{"name": "email"}, {"name": "email"}]}}`, 422},
 		{"form bad field type", `{"title": "t", "form": {"fields": [{"name": "x", "type": "number"}]}}`, 422},

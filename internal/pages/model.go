@@ -287,6 +287,10 @@ func normalizeForm(f *Form) error {
 		if seen[fd.Name] {
 			return errs.Invalid("%s.name %q is used twice in the form", at, fd.Name)
 		}
+		if strings.EqualFold(fd.Name, HoneypotField) {
+			// The rendered form carries a hidden trap field of that name.
+			return errs.Invalid("%s.name %q is reserved; use another name (e.g. url)", at, fd.Name)
+		}
 		seen[fd.Name] = true
 		if fd.Label == "" {
 			fd.Label = fd.Name

@@ -94,25 +94,19 @@ func CheckDomain(ctx context.Context, q store.Querier, cfg config.Config, projec
 }
 
 // Claim takes (domain, key) for a resource, or fails with a 409 if it is taken.
-func Claim(ctx context.Context, tx *store.Tx, dialect store.Dialect, domain, key, projectID, kind, resourceID string) error {
-	// A savepoint keeps the transaction usable after a unique violation on
-	// PostgreSQL, so callers can try another key.
-	if _, err := tx.ExecContext(ctx, "SAVEPOINT claim_key"); err != nil {
-		return fmt.Errorf("shortlinks: savepoint: %w", err)
-	}
-	_, err := tx.ExecContext(ctx, "INSERT INTO short_keys (domain, key, project_id, kind, resource_id) VALUES ($1, $2, $3, $4, $5)",
-		domain, key, projectID, kind, resourceID)
+// ON CONFLICT DO NOTHING (rather than catching the unique violation) keeps the
+// transaction usable on PostgreSQL without a savepoint, so callers can try
+// another key, and costs one statement instead of three.
+func Claim(ctx context.Context, tx *store.Tx, _ store.Dialect, domain, key, projectID, kind, resourceID string) error {
+	res, err := tx.ExecContext(ctx, `INSERT INTO short_keys (domain, key, project_id, kind, resource_id) VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (domain, key) DO NOTHING`, domain, key, projectID, kind, resourceID)
 	if err != nil {
-		if _, rbErr := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT claim_key"); rbErr != nil {
-			return fmt.Errorf("shortlinks: rollback to savepoint: %w", rbErr)
-		}
-		if dialect.IsUniqueViolation(err) {
-			return errs.Conflict("key %q is already in use on %s", key, domain)
-		}
 		return fmt.Errorf("shortlinks: claim: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT claim_key"); err != nil {
-		return fmt.Errorf("shortlinks: release savepoint: %w", err)
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("shortlinks: claim: %w", err)
+	} else if n == 0 {
+		return errs.Conflict("key %q is already in use on %s", key, domain)
 	}
 	return nil
 }
