@@ -133,8 +133,9 @@ type Sale struct {
 	CreatedAt        time.Time       `json:"createdAt"`
 }
 
-// leadEventData is the data of lead.created (§3.5).
-type leadEventData struct {
+// LeadEventData is the data of lead.created (§3.5); exported so that the
+// webhook test samples are built from this very type.
+type LeadEventData struct {
 	EventName   string                `json:"eventName"`
 	Customer    Customer              `json:"customer"`
 	Interaction *tracking.Interaction `json:"interaction"`
@@ -152,8 +153,9 @@ type SaleObject struct {
 	InvoiceID        *string `json:"invoiceId"`
 }
 
-// saleEventData is the data of sale.created (§3.5).
-type saleEventData struct {
+// SaleEventData is the data of sale.created (§3.5); exported so that the
+// webhook test samples are built from this very type.
+type SaleEventData struct {
 	EventName   string                `json:"eventName"`
 	Customer    Customer              `json:"customer"`
 	Interaction *tracking.Interaction `json:"interaction"`

@@ -121,7 +121,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (customer_id, 
 	if err != nil {
 		return Lead{}, false, err
 	}
-	data := leadEventData{EventName: eventName, Customer: c.Customer, Interaction: o.interaction,
+	data := LeadEventData{EventName: eventName, Customer: c.Customer, Interaction: o.interaction,
 		Link: link, QRCode: qr, Page: page, Metadata: metadata}
 	if _, err := s.ev.Emit(ctx, tx, events.Event{ProjectID: projectID, Type: events.LeadCreated, CreatedAt: now, Data: data, ResourceID: id}); err != nil {
 		return Lead{}, false, err
@@ -235,7 +235,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CON
 		return Sale{}, err
 	}
 	obj := SaleObject{Amount: in.amount, Currency: in.currency, PaymentProcessor: in.paymentProcessor, InvoiceID: in.invoiceID}
-	data := saleEventData{EventName: in.eventName, Customer: c.Customer, Interaction: o.interaction,
+	data := SaleEventData{EventName: in.eventName, Customer: c.Customer, Interaction: o.interaction,
 		Link: link, QRCode: qr, Page: page, Sale: obj, Metadata: in.metadata}
 	if _, err := s.ev.Emit(ctx, tx, events.Event{ProjectID: projectID, Type: events.SaleCreated, CreatedAt: now, Data: data, ResourceID: id}); err != nil {
 		return Sale{}, err
