@@ -3,9 +3,11 @@ package redirects
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
+	"github.com/codeqr/codeqr/internal/startstop"
 	"github.com/codeqr/codeqr/internal/store"
 )
 
@@ -35,41 +37,37 @@ const (
 
 // Start begins applying other nodes' invalidations. It reads the current end
 // of the table first: older rows describe changes the empty cache never held.
+// A second Start, or a Start after Stop, does nothing. The poller outlives
+// ctx (which bounds only that first read) and runs until Stop.
 func (r *Resolver) Start(ctx context.Context) error {
 	r.startMu.Lock()
 	defer r.startMu.Unlock()
-	if r.started {
-		return nil
+	if r.svc.Done() != nil {
+		return nil // already running
 	}
 	var max sql.NullInt64
 	if err := r.st.Read().QueryRowContext(ctx, "SELECT MAX(id) FROM cache_invalidations").Scan(&max); err != nil {
 		return fmt.Errorf("redirects: read invalidations: %w", err)
 	}
 	r.poll = pollState{floor: max.Int64, seen: map[int64]struct{}{}}
-	r.started = true
-	go r.run()
-	return nil
-}
-
-// Stop ends the poller.
-func (r *Resolver) Stop() {
-	r.startMu.Lock()
-	started := r.started
-	r.startMu.Unlock()
-	r.stopOnce.Do(func() { close(r.stop) })
-	if started {
-		<-r.done
+	err := r.svc.Start(context.WithoutCancel(ctx), r.run)
+	if errors.Is(err, startstop.ErrStopped) {
+		return nil // stopped before it started: nothing to poll
 	}
+	return err
 }
 
-func (r *Resolver) run() {
-	defer close(r.done)
+// Stop ends the poller and waits for it. It is safe before Start and more
+// than once.
+func (r *Resolver) Stop() { r.svc.Stop() }
+
+func (r *Resolver) run(stop context.Context) {
 	t := time.NewTicker(r.opt.PollInterval)
 	defer t.Stop()
 	lastCleanup := time.Now()
 	for {
 		select {
-		case <-r.stop:
+		case <-stop.Done():
 			return
 		case <-t.C:
 		}

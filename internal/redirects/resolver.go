@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/codeqr/codeqr/internal/startstop"
 	"github.com/codeqr/codeqr/internal/store"
 )
 
@@ -91,12 +92,9 @@ type Resolver struct {
 	gen      uint64                         // bumped by every invalidation
 	inflight map[string]*call
 
-	poll     pollState
-	stop     chan struct{}
-	done     chan struct{}
-	startMu  sync.Mutex
-	started  bool
-	stopOnce sync.Once
+	poll    pollState
+	startMu sync.Mutex // serialises Start, which reads the floor before the poller runs
+	svc     startstop.Service
 }
 
 // NewResolver returns a Resolver; Start begins the invalidation poller.
@@ -117,8 +115,7 @@ func NewResolver(st *store.Store, o ResolverOptions) *Resolver {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Resolver{st: st, opt: o, log: o.Logger, now: time.Now,
-		entries: map[string]entry{}, byID: map[string]map[string]struct{}{}, inflight: map[string]*call{},
-		stop: make(chan struct{}), done: make(chan struct{})}
+		entries: map[string]entry{}, byID: map[string]map[string]struct{}{}, inflight: map[string]*call{}}
 }
 
 func cacheKey(domain, key string) string { return domain + "\x00" + key }

@@ -2,12 +2,11 @@ package webhooks
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
+	"github.com/codeqr/codeqr/internal/startstop"
 	"github.com/codeqr/codeqr/internal/store"
 )
 
@@ -30,12 +29,7 @@ type Pruner struct {
 	logger    *slog.Logger
 	now       func() time.Time
 
-	mu       sync.Mutex
-	started  bool
-	stopped  bool
-	cancel   context.CancelFunc
-	done     chan struct{}
-	stopOnce sync.Once
+	svc startstop.Service
 }
 
 // NewPruner returns a stopped Pruner keeping retention (0: 720h).
@@ -49,37 +43,20 @@ func NewPruner(st *store.Store, retention time.Duration, logger *slog.Logger) *P
 	return &Pruner{st: st, retention: retention, interval: pruneInterval, logger: logger.With("component", "webhooks"), now: time.Now}
 }
 
-// Start prunes at once and then every interval until ctx ends or Stop.
+// Start prunes at once and then every interval until ctx ends or Stop. It
+// fails if the Pruner was started or stopped before.
 func (p *Pruner) Start(ctx context.Context) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.started || p.stopped {
-		return errors.New("webhooks: pruner already started or stopped")
+	if err := p.svc.Start(ctx, p.loop); err != nil {
+		return fmt.Errorf("webhooks: pruner: %w", err)
 	}
-	p.started = true
-	ctx, p.cancel = context.WithCancel(ctx)
-	p.done = make(chan struct{})
-	go p.loop(ctx)
 	return nil
 }
 
 // Stop stops pruning and waits for the batch in progress. It is safe before
 // Start and more than once.
-func (p *Pruner) Stop() {
-	p.stopOnce.Do(func() {
-		p.mu.Lock()
-		p.stopped = true
-		started := p.started
-		p.mu.Unlock()
-		if started {
-			p.cancel()
-			<-p.done
-		}
-	})
-}
+func (p *Pruner) Stop() { p.svc.Stop() }
 
 func (p *Pruner) loop(ctx context.Context) {
-	defer close(p.done)
 	t := time.NewTicker(p.interval)
 	defer t.Stop()
 	for {

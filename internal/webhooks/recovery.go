@@ -6,11 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/codeqr/codeqr/internal/errs"
 	"github.com/codeqr/codeqr/internal/ids"
+	"github.com/codeqr/codeqr/internal/startstop"
 	"github.com/codeqr/codeqr/internal/store"
 )
 
@@ -137,13 +137,8 @@ type Recoverer struct {
 	now    func() time.Time
 	poll   time.Duration
 
-	wake     chan struct{}
-	mu       sync.Mutex
-	started  bool
-	stopped  bool
-	cancel   context.CancelFunc
-	done     chan struct{}
-	stopOnce sync.Once
+	wake chan struct{}
+	svc  startstop.Service
 }
 
 // NewRecoverer returns a stopped Recoverer; notify wakes the deliverer
@@ -163,38 +158,20 @@ func NewRecoverer(st *store.Store, notify func(), logger *slog.Logger) *Recovere
 func (r *Recoverer) Notify() { signal(r.wake) }
 
 // Start runs the worker until ctx ends or Stop is called; unfinished jobs
-// (from before a restart) are picked up at once.
+// (from before a restart) are picked up at once. It fails if the Recoverer
+// was started or stopped before.
 func (r *Recoverer) Start(ctx context.Context) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.started || r.stopped {
-		return errors.New("webhooks: recoverer already started or stopped")
+	if err := r.svc.Start(ctx, r.loop); err != nil {
+		return fmt.Errorf("webhooks: recoverer: %w", err)
 	}
-	r.started = true
-	ctx, r.cancel = context.WithCancel(ctx)
-	r.done = make(chan struct{})
-	go r.loop(ctx)
 	return nil
 }
 
 // Stop stops the worker and waits for the batch in progress. It is safe
 // before Start and more than once.
-func (r *Recoverer) Stop() {
-	r.stopOnce.Do(func() {
-		r.mu.Lock()
-		r.stopped = true
-		started := r.started
-		r.mu.Unlock()
-		if !started {
-			return
-		}
-		r.cancel()
-		<-r.done
-	})
-}
+func (r *Recoverer) Stop() { r.svc.Stop() }
 
 func (r *Recoverer) loop(ctx context.Context) {
-	defer close(r.done)
 	tick := time.NewTicker(r.poll)
 	defer tick.Stop()
 	for {

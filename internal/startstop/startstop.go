@@ -1,0 +1,94 @@
+// Package startstop holds the lifecycle shared by codeqr's background
+// workers (the webhook pruner, the recovery worker, the redirect cache
+// poller): one goroutine running a loop until its context ends, a Start that
+// launches it once, and a Stop that cancels it and waits for it to return.
+//
+// Each worker used to hand-roll this with a mutex, started/stopped flags, a
+// cancel function, a done channel and a sync.Once, and every copy had to get
+// the same corner cases right: Stop before Start, Stop twice or from two
+// goroutines at once, Start after Stop, and Stop returning only once the loop
+// (and the database work it was doing) is over, so shutdown never races a
+// half-written batch. Keeping that logic in one place, tested once, lets the
+// workers keep only their own loop. It is in the spirit of River's
+// rivershared/startstop, kept much smaller.
+//
+// The contract: a Service runs at most once. Start after Start, or after
+// Stop, is refused with an error rather than silently ignored, because a
+// second Start of a worker is a wiring mistake the caller should hear about,
+// and restarting a stopped worker would revive a component its owner
+// believes shut down.
+package startstop
+
+import (
+	"context"
+	"errors"
+	"sync"
+)
+
+// Errors of Start. They are distinct so a caller that tolerates a repeated
+// Start (an idempotent Start) can ignore ErrAlreadyStarted alone.
+var (
+	ErrAlreadyStarted = errors.New("startstop: already started")
+	ErrStopped        = errors.New("startstop: already stopped")
+)
+
+// Service runs one function in its own goroutine between Start and Stop. The
+// zero value is ready to use; a Service must not be copied after first use.
+type Service struct {
+	mu      sync.Mutex
+	started bool
+	stopped bool
+	cancel  context.CancelFunc
+	done    chan struct{}
+}
+
+// Start runs run in a new goroutine with a context derived from ctx, which
+// is cancelled when ctx ends or Stop is called; run should return promptly
+// then. Start does not wait for run. It fails with ErrAlreadyStarted if the
+// Service was started before, and with ErrStopped if it was stopped (even
+// without having been started); run is not called then.
+func (s *Service) Start(ctx context.Context, run func(ctx context.Context)) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		return ErrStopped
+	}
+	if s.started {
+		return ErrAlreadyStarted
+	}
+	s.started = true
+	runCtx, cancel := context.WithCancel(ctx)
+	s.cancel = cancel
+	s.done = make(chan struct{})
+	go func(done chan struct{}) {
+		defer close(done)
+		defer cancel() // release the context's resources if run returns on its own
+		run(runCtx)
+	}(s.done)
+	return nil
+}
+
+// Stop cancels run's context and waits until run has returned. It is safe to
+// call before Start (later Starts are then refused), more than once, and from
+// several goroutines at once: every call returns only after run has returned.
+// It must not be called from inside run, which would wait for itself.
+func (s *Service) Stop() {
+	s.mu.Lock()
+	s.stopped = true
+	cancel, done := s.cancel, s.done
+	s.mu.Unlock()
+	if done == nil {
+		return // never started
+	}
+	cancel()
+	<-done
+}
+
+// Done returns a channel closed when run has returned, or nil if the Service
+// was never started. It lets a caller notice a loop that ended on its own
+// (its parent context ended) without calling Stop.
+func (s *Service) Done() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.done
+}
