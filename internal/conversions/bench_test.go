@@ -3,7 +3,9 @@ package conversions_test
 import (
 	"fmt"
 	"net/http"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -30,7 +32,7 @@ func benchTrack(b *testing.B, path string, setup func(e *env, clickID string), b
 		lat   []time.Duration
 		fails atomic.Int64
 	)
-	b.SetParallelism(8)
+	b.SetParallelism(benchParallelism())
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		var mine []time.Duration
@@ -74,4 +76,14 @@ func BenchmarkTrackSale(b *testing.B) {
 	}, func(i int64, _ string) string {
 		return fmt.Sprintf(`{"customerExternalId":"buyer","amount":%d,"currency":"usd","paymentProcessor":"stripe","invoiceId":"inv_%d","metadata":{"order":%d}}`, 1000+i, i, i)
 	})
+}
+
+// benchParallelism is how many concurrent clients per core the benchmarks run
+// (CODEQR_BENCH_PARALLELISM, default 8): fewer clients show latency at a load
+// below saturation, more show the ceiling.
+func benchParallelism() int {
+	if n, err := strconv.Atoi(os.Getenv("CODEQR_BENCH_PARALLELISM")); err == nil && n > 0 {
+		return n
+	}
+	return 8
 }
