@@ -138,7 +138,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Conversions: conversionSvc,
 		Listen:      deliverer.ListenHub(),
 		Partners:    partners.NewService(st, eventWriter, linkSvc, cfg),
-		PageForms:   pageforms.NewHandler(st, eventWriter, pageSvc, pipeline, enricher, cfg, logger),
+		PageForms:   pageforms.NewHandler(st, conversionSvc, pageSvc, pipeline, enricher, cfg, logger),
 	})
 
 	server.Analytics = analytics.NewService(st)

@@ -12,6 +12,7 @@ import (
 	"github.com/codeqr/codeqr/internal/events"
 	"github.com/codeqr/codeqr/internal/ids"
 	"github.com/codeqr/codeqr/internal/store"
+	"github.com/codeqr/codeqr/internal/tracking"
 )
 
 // TrackLead records a lead. created is false when the same (customer,
@@ -262,4 +263,34 @@ func jsonOrNil(m json.RawMessage) any {
 		return nil
 	}
 	return string(m)
+}
+
+// FormLead is a lead captured by a hosted page's form: the details the form
+// gave and the page view recorded for the submission. The view is passed in,
+// not looked up, because it is still in the interactions buffer.
+type FormLead struct {
+	ProjectID   string
+	PageID      string
+	ExternalID  string
+	Name, Email *string
+	EventName   string
+	Metadata    json.RawMessage
+	Interaction tracking.Interaction
+}
+
+// RecordFormLead writes a form lead in tx the way TrackLead writes any lead:
+// the customer (created and attributed to the view, or given the details it
+// lacks), the lead, the counters and lead.created with the page. inserted is
+// false for a repeat by the same customer (one lead per customer and event
+// name); then nothing more is written.
+func (s *Service) RecordFormLead(ctx context.Context, tx *store.Tx, in FormLead) (inserted bool, err error) {
+	kind := "page"
+	view := origin{clickID: &in.Interaction.ClickID, kind: &kind, pageID: &in.PageID, interaction: &in.Interaction}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	c, err := s.ensureCustomer(ctx, tx, in.ProjectID, customerFields{externalID: in.ExternalID, name: in.Name, email: in.Email}, view, now)
+	if err != nil {
+		return false, err
+	}
+	_, inserted, err = s.insertLead(ctx, tx, in.ProjectID, c, view, in.EventName, 1, in.Metadata, now)
+	return inserted, err
 }

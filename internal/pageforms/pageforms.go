@@ -35,8 +35,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/codeqr/codeqr/internal/config"
+	"github.com/codeqr/codeqr/internal/conversions"
 	"github.com/codeqr/codeqr/internal/errs"
-	"github.com/codeqr/codeqr/internal/events"
 	"github.com/codeqr/codeqr/internal/interactions"
 	"github.com/codeqr/codeqr/internal/pages"
 	"github.com/codeqr/codeqr/internal/store"
@@ -58,31 +58,24 @@ type Recorder interface {
 
 // Handler serves POST /p/{slug}.
 type Handler struct {
-	st        *store.Store
-	ev        *events.Writer
-	pages     *pages.Service
-	rec       Recorder
-	enr       interactions.Enricher
-	baseHost  string
-	log       *slog.Logger
-	now       func() time.Time
-	writeLead LeadWriter
+	st       *store.Store
+	conv     *conversions.Service
+	pages    *pages.Service
+	rec      Recorder
+	enr      interactions.Enricher
+	baseHost string
+	log      *slog.Logger
+	now      func() time.Time
 }
 
-// NewHandler returns a Handler.
-func NewHandler(st *store.Store, ev *events.Writer, ps *pages.Service, rec Recorder, enr interactions.Enricher, cfg config.Config, log *slog.Logger) *Handler {
+// NewHandler returns a Handler. Leads are written by conv, the same code as
+// POST /api/track/lead.
+func NewHandler(st *store.Store, conv *conversions.Service, ps *pages.Service, rec Recorder, enr interactions.Enricher, cfg config.Config, log *slog.Logger) *Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Handler{st: st, ev: ev, pages: ps, rec: rec, enr: enr, baseHost: strings.ToLower(cfg.BaseDomain()), log: log,
-		now: time.Now, writeLead: WriteLead}
-}
-
-// WithLeadWriter replaces the function that writes the customer, the lead and
-// lead.created (to hand the work to the conversions package).
-func (h *Handler) WithLeadWriter(w LeadWriter) *Handler {
-	h.writeLead = w
-	return h
+	return &Handler{st: st, conv: conv, pages: ps, rec: rec, enr: enr, baseHost: strings.ToLower(cfg.BaseDomain()), log: log,
+		now: time.Now}
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -134,10 +127,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The submission's page view is the lead's interaction: recorded like any
 	// view (counted, page.visited), and named by its clickId on the lead.
 	h.rec.Record(interactions.Record{Kind: interactions.KindView, ProjectID: p.ProjectID, ResourceID: p.ID, Interaction: in})
-	sub := Submission{Page: p, Values: values, Interaction: in}
-	if err := h.st.InTx(r.Context(), func(tx *store.Tx) error {
-		return h.writeLead(r.Context(), tx, h.ev, sub)
-	}); err != nil {
+	fl, err := lead(Submission{Page: p, Values: values, Interaction: in})
+	if err == nil {
+		err = h.st.InTx(r.Context(), func(tx *store.Tx) error {
+			_, err := h.conv.RecordFormLead(r.Context(), tx, fl)
+			return err
+		})
+	}
+	if err != nil {
 		h.log.ErrorContext(r.Context(), "pageforms: write lead", "err", err, "page", p.ID)
 		h.fail(w, r, http.StatusServiceUnavailable, "internal_server_error", "Your answer could not be saved. Please try again.", nil)
 		return

@@ -3,6 +3,7 @@ package pageforms_test
 import (
 	"context"
 	"encoding/json"
+	"github.com/codeqr/codeqr/internal/conversions"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -55,7 +56,7 @@ func newEnv(t *testing.T, st *store.Store) *env {
 		t.Fatal(err)
 	}
 	h := api.New(api.Deps{Config: cfg, Store: st, Projects: ps, Tags: tg, Pages: pg,
-		PageForms: pageforms.NewHandler(st, ev, pg, pipe, enr, cfg, nil)}).Handler()
+		PageForms: pageforms.NewHandler(st, conversions.NewService(st, ev, conversions.Options{Pages: pg}), pg, pipe, enr, cfg, nil)}).Handler()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	client := &http.Client{Timeout: 10 * time.Second,
