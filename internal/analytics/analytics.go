@@ -23,7 +23,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/codeqr/codeqr/internal/errs"
@@ -37,9 +36,6 @@ const maxGroups = 250
 type Service struct {
 	st  *store.Store
 	now func() time.Time
-	// haveLeads/haveSales remember that the conversion tables exist, so the
-	// probe runs only until they do (tables are never dropped).
-	haveLeads, haveSales atomic.Bool
 }
 
 // NewService returns a Service.

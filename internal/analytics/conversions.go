@@ -3,7 +3,6 @@ package analytics
 import (
 	"context"
 	"fmt"
-	"strings"
 )
 
 // Leads and sales.
@@ -16,9 +15,7 @@ import (
 //   - conversionTotal feeds groupBy=count, conversionGroups the top_* group-bys,
 //     and Service.timeseries calls unitCounts / firstAt with conversionTable.
 //
-// Until the tables exist every one of these answers zero rows (probed per
-// request with a query that fails only when the table is missing, then
-// remembered). To group leads or sales by more dimensions (country, device …)
+// To group leads or sales by more dimensions (country, device …)
 // once their tables carry those columns, set conversions: true on the
 // dimension in params.go; to read another column, change the queries here.
 // No other file needs to change.
@@ -35,41 +32,8 @@ func conversionTable(event string) (table string, amount bool) {
 	return "", false
 }
 
-// conversionsExist reports whether the table of event exists yet.
-func (s *Service) conversionsExist(ctx context.Context, event string) (bool, error) {
-	flag := &s.haveLeads
-	if event == EventSales {
-		flag = &s.haveSales
-	}
-	if flag.Load() {
-		return true, nil
-	}
-	table, _ := conversionTable(event)
-	var n int64
-	err := s.st.Read().QueryRowContext(ctx, "SELECT COUNT(*) FROM "+table+" WHERE 1 = 0").Scan(&n)
-	switch {
-	case err == nil:
-		flag.Store(true)
-		return true, nil
-	case isMissingTable(err):
-		return false, nil
-	}
-	return false, fmt.Errorf("analytics: probe %s: %w", table, err)
-}
-
-// isMissingTable recognises "no such table" from SQLite and SQLSTATE 42P01
-// (undefined_table) from PostgreSQL, without importing either driver.
-func isMissingTable(err error) bool {
-	msg := err.Error()
-	return strings.Contains(msg, "no such table") || strings.Contains(msg, "42P01")
-}
-
 // conversionTotal counts the leads or sales in the filter (and sums sale amounts).
 func (s *Service) conversionTotal(ctx context.Context, f filter, event string) (n, amount int64, err error) {
-	ok, err := s.conversionsExist(ctx, event)
-	if err != nil || !ok {
-		return 0, 0, err
-	}
 	table, hasAmount := conversionTable(event)
 	sum := "0"
 	if hasAmount {
@@ -86,10 +50,6 @@ func (s *Service) conversionTotal(ctx context.Context, f filter, event string) (
 // conversionGroups answers top_links, top_qrcodes and top_pages for leads and sales.
 func (s *Service) conversionGroups(ctx context.Context, f filter, d dimension) ([]Row, error) {
 	out := []Row{}
-	ok, err := s.conversionsExist(ctx, f.p.Event)
-	if err != nil || !ok {
-		return out, err
-	}
 	table, hasAmount := conversionTable(f.p.Event)
 	sum := "0"
 	if hasAmount {

@@ -22,13 +22,6 @@ func (s *Service) timeseries(ctx context.Context, f filter) ([]Row, error) {
 		table = "interactions"
 		where, args = f.interactions(kindOf[f.p.Event])
 	} else {
-		ok, err := s.conversionsExist(ctx, f.p.Event)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			table = "" // no rows yet, but still the empty buckets
-		}
 		where, args = f.conversions()
 	}
 	w := f.w
@@ -41,18 +34,16 @@ func (s *Service) timeseries(ctx context.Context, f filter) ([]Row, error) {
 	}
 	starts := bucketStarts(f.p.Location, w.start, w.end, w.gran)
 	counts := make([]bucketCount, len(starts))
-	if table != "" {
-		bf := f
-		bf.noWindow = true
-		if table == "interactions" {
-			where, args = bf.interactions(kindOf[f.p.Event])
-		} else {
-			where, args = bf.conversions()
-		}
-		var err error
-		if counts, err = s.bucketCounts(ctx, table, where, args, edges(starts, w), hasAmount); err != nil {
-			return nil, err
-		}
+	bf := f
+	bf.noWindow = true
+	if table == "interactions" {
+		where, args = bf.interactions(kindOf[f.p.Event])
+	} else {
+		where, args = bf.conversions()
+	}
+	var err error
+	if counts, err = s.bucketCounts(ctx, table, where, args, edges(starts, w), hasAmount); err != nil {
+		return nil, err
 	}
 	out := make([]Row, len(starts))
 	for j, t := range starts {
