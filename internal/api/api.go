@@ -42,6 +42,9 @@ type Deps struct {
 	Conversions *conversions.Service
 	// Analytics answers /api/analytics and /api/events; nil means 404.
 	Analytics *analytics.Service
+	// Draining is closed when the server begins shutting down: long-lived
+	// streams (listen) end then, so that they do not hold up the drain.
+	Draining <-chan struct{}
 	// Listen connects `codeqr listen` streams to the deliverer
 	// (Deliverer.ListenHub); nil means the listen endpoint answers 503.
 	Listen   *webhooks.ListenHub

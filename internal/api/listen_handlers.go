@@ -53,6 +53,8 @@ func (s *Server) listenWebhook(w http.ResponseWriter, r *http.Request) error {
 		select {
 		case <-r.Context().Done():
 			return nil
+		case <-s.Draining: // the server is shutting down; the CLI reconnects
+			return nil
 		case <-beat.C:
 			if _, err := fmt.Fprint(w, ": ping\n\n"); err != nil {
 				return nil

@@ -121,7 +121,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	resolver.Also(pageViewer.Invalidator())
 	conversionSvc := conversions.NewService(st, eventWriter, conversions.Options{
 		Links: linkSvc, QRCodes: qrSvc, Pages: pageSvc, Flusher: pipeline, Logger: logger})
+	// Closed when shutdown begins, to end long-lived streams (see below).
+	draining := make(chan struct{})
 	server := api.New(api.Deps{
+		Draining:    draining,
 		Logger:      logger,
 		Config:      cfg,
 		Store:       st,
@@ -139,9 +142,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Listen:      deliverer.ListenHub(),
 		Partners:    partners.NewService(st, eventWriter, linkSvc, cfg),
 		PageForms:   pageforms.NewHandler(st, conversionSvc, pageSvc, pipeline, enricher, cfg, logger),
+		Analytics:   analytics.NewService(st),
 	})
-
-	server.Analytics = analytics.NewService(st)
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -154,8 +156,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          nil,
 	}
+	// Shutdown waits for active requests; a `codeqr listen` stream never ends
+	// by itself, so it is told to end when shutdown starts.
+	httpServer.RegisterOnShutdown(func() { close(draining) })
 
 	if err := deliverer.Start(ctx); err != nil {
 		return err
@@ -204,8 +208,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		logger.Warn("codeqr: http shutdown", "err", err)
 	}
 	// Then write every buffered interaction (and its events), before the
-	// deliverer stops.
-	if err := pipeline.Stop(shutdownCtx); err != nil {
+	// deliverer stops — with a fresh deadline, whatever the HTTP drain used.
+	drainCtx, cancelDrain := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancelDrain()
+	if err := pipeline.Stop(drainCtx); err != nil {
 		logger.Error("codeqr: write buffered interactions", "err", err)
 	}
 	recoverer.Stop()
