@@ -93,6 +93,7 @@ func (s *Server) Handler() http.Handler {
 		s.Metrics.ServeHTTP(w, r)
 	})
 	public("GET /api/qr", s.publicQR)
+	public("GET /api/openapi.json", s.openAPI)
 
 	route("POST /api/links", projects.ScopeLinksWrite, s.createLink)
 	route("GET /api/links", projects.ScopeLinksRead, s.listLinks)
