@@ -147,20 +147,21 @@ type Service struct {
 	now        func() time.Time
 	logger     *slog.Logger
 	logoClient *http.Client
+	logoGuard  netguard.Options
 	inv        cache.Invalidator
 }
 
 // NewService returns a Service. Logos are fetched through netguard with the
 // same reachability rules as webhook destinations.
 func NewService(st *store.Store, ev *events.Writer, tg *tags.Service, cfg config.Config) *Service {
+	logoGuard := netguard.Options{AllowHTTP: cfg.WebhooksAllowHTTP, AllowPrivate: cfg.WebhooksAllowPrivate}
 	return &Service{
 		st: st, ev: ev, tg: tg, cfg: cfg,
-		now:    time.Now,
-		logger: slog.Default(),
-		inv:    cache.Nop{},
-		logoClient: netguard.Client(netguard.Options{
-			AllowHTTP: cfg.WebhooksAllowHTTP, AllowPrivate: cfg.WebhooksAllowPrivate,
-		}, 5*time.Second),
+		now:        time.Now,
+		logger:     slog.Default(),
+		inv:        cache.Nop{},
+		logoGuard:  logoGuard,
+		logoClient: netguard.Client(logoGuard, 5*time.Second),
 	}
 }
 

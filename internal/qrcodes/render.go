@@ -22,6 +22,7 @@ import (
 	qrcode "github.com/skip2/go-qrcode"
 
 	"github.com/codeqr/codeqr/internal/errs"
+	"github.com/codeqr/codeqr/internal/netguard"
 	"github.com/codeqr/codeqr/internal/shortlinks"
 )
 
@@ -345,7 +346,7 @@ func (s *Service) Render(ctx context.Context, payload string, d Design, f Format
 	if d.Logo != nil {
 		img, err := s.fetchLogo(ctx, *d.Logo)
 		if err != nil {
-			s.logger.WarnContext(ctx, "qrcodes: rendering without logo", "logo", *d.Logo, "err", err)
+			s.logger.WarnContext(ctx, "qrcodes: rendering without logo", "logo", redactURL(*d.Logo), "err", err)
 		} else {
 			logo = img
 		}
@@ -357,6 +358,9 @@ func (s *Service) Render(ctx context.Context, payload string, d Design, f Format
 }
 
 func (s *Service) fetchLogo(ctx context.Context, raw string) (image.Image, error) {
+	if err := netguard.CheckURL(ctx, raw, s.logoGuard); err != nil {
+		return nil, fmt.Errorf("logo: %w", err)
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, raw, nil)
 	if err != nil {
 		return nil, fmt.Errorf("logo request: %w", err)
@@ -458,4 +462,15 @@ func ImageURL(baseURL, payload string, d Design) string {
 		v.Set("logo", *d.Logo)
 	}
 	return baseURL + "/api/qr?" + v.Encode()
+}
+
+// redactURL drops userinfo and the query from a URL before it is logged: both
+// may carry credentials.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	u.User, u.RawQuery, u.Fragment = nil, "", ""
+	return u.String()
 }

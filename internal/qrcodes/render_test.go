@@ -3,6 +3,7 @@ package qrcodes
 import (
 	"context"
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -244,5 +245,34 @@ func TestContentValidation(t *testing.T) {
 				t.Errorf("%s %s accepted", typ, c)
 			}
 		}
+	}
+}
+
+// A logo URL naming loopback through an IPv6 zone id is never fetched: the
+// public renderer takes logos from anyone, so the guard must hold here too.
+func TestLogoFetchRefusesZonedLoopback(t *testing.T) {
+	t.Parallel()
+	var hits atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		_, _ = w.Write(qrtest.LogoPNG(t, 8, 8))
+	}))
+	ln, err := net.Listen("tcp", "[::1]:0")
+	if err != nil {
+		t.Skipf("no IPv6 loopback: %v", err)
+	}
+	srv.Listener = ln
+	srv.Start()
+	t.Cleanup(srv.Close)
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	s := NewService(nil, nil, nil, config.Config{WebhooksAllowHTTP: true})
+	for _, zone := range []string{"lo", "1", "eth0"} {
+		raw := "http://[::1%25" + zone + "]:" + port + "/l.png"
+		if _, err := s.fetchLogo(context.Background(), raw); err == nil {
+			t.Errorf("%s: fetched", raw)
+		}
+	}
+	if n := hits.Load(); n != 0 {
+		t.Fatalf("the loopback server was reached %d times", n)
 	}
 }

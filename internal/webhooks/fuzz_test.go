@@ -14,8 +14,8 @@ import (
 // client error (400/413 from decoding, 422 from validation).
 func FuzzWebhookCreateRequest(f *testing.F) {
 	for _, s := range []string{
-		`{"name":"n","url":"https://203.0.113.10/h","triggers":["link.created"]}`,
-		`{"name":"n","url":"https://203.0.113.10/h","triggers":["link.clicked"],"linkIds":["link_1"],"includeBots":true}`,
+		`{"name":"n","url":"https://93.184.215.14/h","triggers":["link.created"]}`,
+		`{"name":"n","url":"https://93.184.215.14/h","triggers":["link.clicked"],"linkIds":["link_1"],"includeBots":true}`,
 		`{"name":"","url":"javascript:alert(1)","triggers":["x","x"],"qrcodeIds":[""],"pageIds":null}`,
 		`{"name":"n","triggers":["page.visited"],"pageIds":["a","a"]}`,
 		`{"name": null, "url": 5}`, `[]`, `null`, `{"a":1}`, `{`, ``, "\xff",

@@ -27,7 +27,7 @@ import (
 )
 
 // hookURL is a public address literal, so validation needs no DNS.
-const hookURL = "https://203.0.113.10/hook"
+const hookURL = "https://93.184.215.14/hook"
 
 type env struct {
 	t       *testing.T
@@ -355,14 +355,24 @@ func TestWebhookValidation(t *testing.T) {
 			{"name of 190", base(func(m map[string]any) { m["name"] = strings.Repeat("é", 190) }), 201},
 			{"missing url", base(func(m map[string]any) { delete(m, "url") }), 422},
 			{"javascript url", base(func(m map[string]any) { m["url"] = "javascript:alert(1)" }), 422},
-			{"ftp url", base(func(m map[string]any) { m["url"] = "ftp://203.0.113.10/x" }), 422},
+			{"ftp url", base(func(m map[string]any) { m["url"] = "ftp://93.184.215.14/x" }), 422},
 			{"relative url", base(func(m map[string]any) { m["url"] = "/hook" }), 422},
-			{"http url", base(func(m map[string]any) { m["url"] = "http://203.0.113.10/hook" }), 422},
+			{"http url", base(func(m map[string]any) { m["url"] = "http://93.184.215.14/hook" }), 422},
 			{"loopback", base(func(m map[string]any) { m["url"] = "https://127.0.0.1/" }), 422},
 			{"private", base(func(m map[string]any) { m["url"] = "https://10.1.2.3/x" }), 422},
 			{"metadata", base(func(m map[string]any) { m["url"] = "https://169.254.169.254/latest" }), 422},
 			{"localhost", base(func(m map[string]any) { m["url"] = "https://localhost:8443/x" }), 422},
-			{"credentials", base(func(m map[string]any) { m["url"] = "https://u:p@203.0.113.10/x" }), 422},
+			{"credentials", base(func(m map[string]any) { m["url"] = "https://u:p@93.184.215.14/x" }), 422},
+			{"zoned loopback", base(func(m map[string]any) { m["url"] = "https://[::1%25lo]:8443/x" }), 422},
+			{"zoned link-local", base(func(m map[string]any) { m["url"] = "https://[fe80::1%25eth0]/" }), 422},
+			{"zoned metadata", base(func(m map[string]any) { m["url"] = "https://[fd00:ec2::254%25eth0]/" }), 422},
+			{"zoned multicast", base(func(m map[string]any) { m["url"] = "https://[ff02::1%25eth0]/" }), 422},
+			{"zoned nat64", base(func(m map[string]any) { m["url"] = "https://[64:ff9b::a9fe:a9fe%25eth0]/" }), 422},
+			{"port 0", base(func(m map[string]any) { m["url"] = "https://93.184.215.14:0/" }), 422},
+			{"port 99999", base(func(m map[string]any) { m["url"] = "https://93.184.215.14:99999/" }), 422},
+			{"ipv4 in ipv6", base(func(m map[string]any) { m["url"] = "https://[::127.0.0.1]/" }), 422},
+			{"fullwidth dots", base(func(m map[string]any) { m["url"] = "https://127。0。0。1/" }), 422},
+			{"test-net", base(func(m map[string]any) { m["url"] = "https://203.0.113.10/" }), 422},
 			{"malformed json", `{"name": "n",`, 400},
 			{"not an object", `[1,2]`, 400},
 			{"two values", `{} {}`, 400},
@@ -400,7 +410,7 @@ func TestWebhookValidation(t *testing.T) {
 			{"linkIds": []string{gone, foreignLink}},
 			{"linkIds": []string{}},
 			{"linkIds": []string{other}, "triggers": []string{"link.created"}},
-			{"url": "http://203.0.113.10/"},
+			{"url": "http://93.184.215.14/"},
 			{"triggers": []string{"link.clicked", "link.clicked"}},
 		} {
 			if st, out := e.do("PATCH", "/api/webhooks/"+wid, e.key, body); st != 422 {
@@ -418,7 +428,7 @@ func TestWebhookValidation(t *testing.T) {
 		if !strings.Contains(string(out), "linkIds") {
 			t.Errorf("scoped-trigger message does not name linkIds: %s", out)
 		}
-		_, out = e.do("POST", "/api/webhooks", e.key, base(func(m map[string]any) { m["url"] = "http://203.0.113.10/" }))
+		_, out = e.do("POST", "/api/webhooks", e.key, base(func(m map[string]any) { m["url"] = "http://93.184.215.14/" }))
 		if !strings.Contains(string(out), "https") {
 			t.Errorf("http message does not mention https: %s", out)
 		}
