@@ -6,6 +6,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -77,21 +78,54 @@ func New(d Deps) *Server {
 // handlerFunc is a handler that returns its failure instead of writing it.
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
+// Route is one entry of the route table: its pattern and the scope a key
+// needs, or Public for the routes that take no key (listed in docs/api-keys.md).
+type Route struct {
+	Pattern string
+	Scope   string
+	Public  bool
+}
+
 // Handler returns every route, listed here in one place.
 func (s *Server) Handler() http.Handler {
+	mux, _ := s.routes()
+	return mux
+}
+
+// Routes is the route table Handler serves, for tests that check every route
+// is scoped.
+func (s *Server) Routes() []Route {
+	_, rs := s.routes()
+	return rs
+}
+
+func (s *Server) routes() (*http.ServeMux, []Route) {
 	mux := http.NewServeMux()
-	route := func(pattern, scope string, h handlerFunc) { mux.Handle(pattern, s.authed(scope, h)) }
-	public := func(pattern string, h handlerFunc) { mux.Handle(pattern, s.plain(h)) }
+	var table []Route
+	route := func(pattern, scope string, h handlerFunc) {
+		table = append(table, Route{Pattern: pattern, Scope: scope})
+		mux.Handle(pattern, s.authed(scope, h))
+	}
+	public := func(pattern string, h handlerFunc) {
+		table = append(table, Route{Pattern: pattern, Public: true})
+		mux.Handle(pattern, s.plain(h))
+	}
+	// publicHTTP is public for handlers that write their own answers (the
+	// public pages, not the API's JSON errors).
+	publicHTTP := func(pattern string, h http.Handler) {
+		table = append(table, Route{Pattern: pattern, Public: true})
+		mux.Handle(pattern, h)
+	}
 
 	public("GET /healthz", s.healthz)
 	public("GET /readyz", s.readyz)
-	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+	publicHTTP("GET /metrics", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s.Metrics == nil {
 			http.NotFound(w, r)
 			return
 		}
 		s.Metrics.ServeHTTP(w, r)
-	})
+	}))
 	public("GET /api/qr", s.publicQR)
 	public("GET /api/openapi.json", s.openAPI)
 
@@ -138,8 +172,12 @@ func (s *Server) Handler() http.Handler {
 	route("POST /api/partners/{id}/approve", projects.ScopePartnersWrite, s.approvePartner)
 	route("POST /api/partners/{id}/links", projects.ScopePartnersWrite, s.createPartnerLink)
 
-	route("GET /api/projects/current", "", s.getProject)
-	route("PATCH /api/projects/current", "", s.updateProject)
+	route("GET /api/projects/current", projects.ScopeProjectsRead, s.getProject)
+	route("PATCH /api/projects/current", projects.ScopeProjectsWrite, s.updateProject)
+
+	route("GET /api/keys", projects.ScopeKeysRead, s.listKeys)
+	route("POST /api/keys", projects.ScopeKeysWrite, s.createKey)
+	route("DELETE /api/keys/{id}", projects.ScopeKeysWrite, s.revokeKey)
 
 	// Tracking is a write of its own (conversions.write); customers are read
 	// with the analytics scope, as they are conversion analytics.
@@ -177,21 +215,21 @@ func (s *Server) Handler() http.Handler {
 	route("GET /api/events", projects.ScopeAnalyticsRead, s.listEvents)
 
 	if s.PageForms != nil {
-		mux.Handle("POST /p/{slug}", s.PageForms)
+		publicHTTP("POST /p/{slug}", s.PageForms)
 	}
 	if s.PageViews != nil {
-		mux.Handle("GET /p/{slug}", s.PageViews) // GET patterns also match HEAD
+		publicHTTP("GET /p/{slug}", s.PageViews) // GET patterns also match HEAD
 	}
 	if s.Public != nil {
-		mux.Handle("GET /{key}", s.Public)
-		mux.Handle("POST /{key}", s.Public)
+		publicHTTP("GET /{key}", s.Public)
+		publicHTTP("POST /{key}", s.Public)
 	}
 
 	// Anything else under /api is a JSON 404, not the public 404 page.
 	public("/api/", func(http.ResponseWriter, *http.Request) error {
 		return notFound("no such API route")
 	})
-	return mux
+	return mux, table
 }
 
 func (s *Server) plain(h handlerFunc) http.Handler {
@@ -213,25 +251,40 @@ func keyOf(r *http.Request) projects.Key {
 // projectOf returns the project id the request acts on.
 func projectOf(r *http.Request) string { return keyOf(r).ProjectID }
 
-// authed checks the bearer key and, when scope is not empty, that the key carries it.
+// bearerToken returns the credentials of an Authorization header of the
+// Bearer scheme. The scheme name is case-insensitive (RFC 9110 §11.1), so
+// "bearer" and "BEARER" work as well.
+func bearerToken(auth string) (string, bool) {
+	scheme, token, ok := strings.Cut(strings.TrimSpace(auth), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.TrimSpace(token)
+	return token, token != ""
+}
+
+// authed checks the bearer key and that the key carries scope.
 func (s *Server) authed(scope string, h handlerFunc) http.Handler {
 	return s.plain(func(w http.ResponseWriter, r *http.Request) error {
 		auth := r.Header.Get("Authorization")
-		token, ok := strings.CutPrefix(auth, "Bearer ")
 		if auth == "" {
 			return unauthorized("missing API key: send Authorization: Bearer codeqr_…")
 		}
-		if !ok || strings.TrimSpace(token) == "" {
+		token, ok := bearerToken(auth)
+		if !ok {
 			return unauthorized("malformed Authorization header: want Bearer codeqr_…")
 		}
-		key, err := s.Projects.Authenticate(r.Context(), strings.TrimSpace(token))
+		key, err := s.Projects.Authenticate(r.Context(), token)
 		if err != nil {
-			if ae := toAPIError(err); ae.Status == http.StatusNotFound {
+			switch {
+			case errors.Is(err, projects.ErrKeyRevoked), errors.Is(err, projects.ErrKeyExpired):
+				return unauthorized("%v", err)
+			case toAPIError(err).Status == http.StatusNotFound:
 				return unauthorized("invalid API key")
 			}
 			return err
 		}
-		if scope != "" && !key.Has(scope) {
+		if !key.Has(scope) {
 			return forbidden("this API key lacks the %s scope", scope)
 		}
 		return h(w, r.WithContext(context.WithValue(r.Context(), keyCtx{}, key)))

@@ -42,11 +42,20 @@ func newCoreEnv(t *testing.T, st *store.Store) *coreEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e := newCoreEnvServer(t, st)
+	e.key, e.roKey, e.otherKy = key, ro, other
+	return e
+}
+
+// newCoreEnvServer starts an API server on st with its own services.
+func newCoreEnvServer(t *testing.T, st *store.Store) *coreEnv {
+	t.Helper()
+	ps := projects.NewService(st, nil)
 	cfg := config.Config{BaseURL: "https://go.test"}.WithDefaults()
 	s := api.New(api.Deps{Config: cfg, Store: st, Projects: ps, Tags: tags.NewService(st, nil)})
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
-	return &coreEnv{srv: srv, st: st, key: key, roKey: ro, otherKy: other}
+	return &coreEnv{srv: srv, st: st}
 }
 
 type apiErr struct {

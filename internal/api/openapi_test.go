@@ -20,6 +20,7 @@ import (
 	"github.com/codeqr/codeqr/internal/links"
 	"github.com/codeqr/codeqr/internal/pages"
 	"github.com/codeqr/codeqr/internal/partners"
+	"github.com/codeqr/codeqr/internal/projects"
 	"github.com/codeqr/codeqr/internal/qrcodes"
 	"github.com/codeqr/codeqr/internal/tags"
 	"github.com/codeqr/codeqr/internal/tracking"
@@ -203,6 +204,8 @@ func TestOpenAPISchemasMatchWire(t *testing.T) {
 		"Partner":           partners.Partner{},
 		"PartnerDetail":     partners.Detail{},
 		"Interaction":       tracking.Interaction{},
+		"ApiKey":            projects.KeyInfo{},
+		"ApiKeyCreated":     projects.CreatedKey{},
 	} {
 		b, err := json.Marshal(v)
 		if err != nil {

@@ -22,23 +22,56 @@ func (s *Server) updateProject(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &req); err != nil {
 		return err
 	}
-	if req.Slug != nil && !projects.ValidSlug(*req.Slug) {
+	if req.Slug.Has() && !projects.ValidSlug(req.Slug.Value) {
 		return errs.Invalid("slug must be 1-48 characters of a-z, 0-9 and -")
 	}
-	if req.Name != nil && (*req.Name == "" || len(*req.Name) > 100) {
+	if req.Name.Has() && (req.Name.Value == "" || len(req.Name.Value) > 100) {
 		return errs.Invalid("name must be 1 to 100 characters")
 	}
-	if req.OwnerEmail != nil && *req.OwnerEmail != "" && !validEmail(*req.OwnerEmail) {
+	if req.OwnerEmail.Has() && req.OwnerEmail.Value != "" && !validEmail(req.OwnerEmail.Value) {
 		return errs.Invalid("ownerEmail is not an e-mail address")
 	}
 	p, err := s.Projects.Modify(r.Context(), projectOf(r), req)
 	if err != nil {
 		if s.Store.Dialect().IsUniqueViolation(err) {
-			return errs.Conflict("slug %q is taken", *req.Slug)
+			return errs.Conflict("slug %q is taken", req.Slug.Value)
 		}
 		return err
 	}
 	writeJSON(w, http.StatusOK, p)
+	return nil
+}
+
+func (s *Server) listKeys(w http.ResponseWriter, r *http.Request) error {
+	keys, err := s.Projects.ListKeys(r.Context(), projectOf(r))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, keys)
+	return nil
+}
+
+// createKey answers the new key with its secret: the only time it is shown.
+func (s *Server) createKey(w http.ResponseWriter, r *http.Request) error {
+	var req projects.NewKey
+	if err := decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	grantor := keyOf(r)
+	k, err := s.Projects.CreateKey(r.Context(), projectOf(r), req, &grantor)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, k)
+	return nil
+}
+
+func (s *Server) revokeKey(w http.ResponseWriter, r *http.Request) error {
+	k, err := s.Projects.RevokeKey(r.Context(), projectOf(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, k)
 	return nil
 }
 

@@ -23,6 +23,8 @@ const usage = `codeqr — short links, dynamic QR codes, hosted pages and webhoo
 Usage:
   codeqr serve [flags]          run the server (SQLite in ./codeqr-data by default)
   codeqr keys create [flags]    print a new API key on the last line
+  codeqr keys list [flags]      list API keys (never their secrets)
+  codeqr keys revoke ID         revoke an API key at once, on every node
   codeqr migrate [flags]        apply database migrations
   codeqr listen [flags]         forward the project's webhook events to a local URL (development)
   codeqr bench deliveries [...] measure event-to-delivery latency and throughput

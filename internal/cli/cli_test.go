@@ -85,3 +85,45 @@ func TestEnvironmentFillsFlags(t *testing.T) {
 		t.Fatalf("bad env value: %v", err)
 	}
 }
+
+func TestKeysListAndRevoke(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ctx := context.Background()
+	var out, errOut bytes.Buffer
+	if code := Run(ctx, []string{"keys", "create", "--data-dir", dir, "--project", "acme", "--name", "ci", "--expires-in", "24h"}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	secret := lastLine(out.String())
+	if !keyLine.MatchString(secret) || !strings.Contains(out.String(), "expires ") {
+		t.Fatalf("create output %q", out.String())
+	}
+	out.Reset()
+	if code := Run(ctx, []string{"keys", "list", "--data-dir", dir, "--project", "acme"}, &out, &errOut); code != 0 {
+		t.Fatalf("list exit %d: %s", code, errOut.String())
+	}
+	if strings.Contains(out.String(), secret) || !strings.Contains(out.String(), secret[:11]+"…") {
+		t.Fatalf("list shows the secret or not its start: %q", out.String())
+	}
+	id := regexp.MustCompile(`key_[0-9A-Za-z]+`).FindString(out.String())
+	if id == "" {
+		t.Fatalf("no key id in %q", out.String())
+	}
+	out.Reset()
+	if code := Run(ctx, []string{"keys", "revoke", "--data-dir", dir, id}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "revoked "+id) {
+		t.Fatalf("revoke exit %d: %q %s", code, out.String(), errOut.String())
+	}
+	out.Reset()
+	_ = Run(ctx, []string{"keys", "list", "--data-dir", dir}, &out, &errOut)
+	// created, expires and revoked: three times on the key's line.
+	if lines := strings.Split(strings.TrimSpace(out.String()), "\n"); len(lines) != 2 ||
+		len(regexp.MustCompile(`\d{4}-\d\d-\d\dT`).FindAllString(lines[1], -1)) != 3 {
+		t.Fatalf("revoked key not shown revoked: %q", out.String())
+	}
+	if code := Run(ctx, []string{"keys", "revoke", "--data-dir", dir, "key_nope"}, io.Discard, io.Discard); code == 0 {
+		t.Fatal("revoking an unknown key succeeded")
+	}
+	if code := Run(ctx, []string{"keys", "frob"}, io.Discard, io.Discard); code == 0 {
+		t.Fatal("unknown keys command succeeded")
+	}
+}

@@ -7,17 +7,15 @@ package projects
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"regexp"
-	"slices"
-	"strings"
 	"time"
 
+	"github.com/codeqr/codeqr/internal/errs"
 	"github.com/codeqr/codeqr/internal/ids"
+	"github.com/codeqr/codeqr/internal/patch"
 	"github.com/codeqr/codeqr/internal/store"
 )
 
@@ -35,6 +33,10 @@ const (
 	ScopeConversionsWrite = "conversions.write"
 	ScopePartnersRead     = "partners.read"
 	ScopePartnersWrite    = "partners.write"
+	ScopeProjectsRead     = "projects.read"
+	ScopeProjectsWrite    = "projects.write"
+	ScopeKeysRead         = "keys.read"
+	ScopeKeysWrite        = "keys.write"
 )
 
 // AllScopes is every scope, the default for a new key.
@@ -43,6 +45,7 @@ func AllScopes() []string {
 		ScopeLinksRead, ScopeLinksWrite, ScopeQRCodesRead, ScopeQRCodesWrite,
 		ScopePagesRead, ScopePagesWrite, ScopeAnalyticsRead, ScopeWebhooksRead,
 		ScopeWebhooksWrite, ScopeConversionsWrite, ScopePartnersRead, ScopePartnersWrite,
+		ScopeProjectsRead, ScopeProjectsWrite, ScopeKeysRead, ScopeKeysWrite,
 	}
 }
 
@@ -56,24 +59,10 @@ type Project struct {
 	UpdatedAt  time.Time `json:"updatedAt"`
 }
 
-// Key is an authenticated API key: which project, and what it may do.
-type Key struct {
-	ID        string
-	ProjectID string
-	Name      string
-	Scopes    []string
-}
-
-// Has reports whether the key carries scope.
-func (k Key) Has(scope string) bool { return slices.Contains(k.Scopes, scope) }
-
 var slugRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,47}$`)
 
 // ValidSlug reports whether s can be a project slug.
 func ValidSlug(s string) bool { return slugRE.MatchString(s) }
-
-// ErrInvalidScope names a scope that does not exist.
-var ErrInvalidScope = errors.New("unknown scope")
 
 // Service reads and writes projects and keys.
 type Service struct {
@@ -129,23 +118,27 @@ func (s *Service) Count(ctx context.Context) (int, error) {
 // creates a new key for it. It returns the key in clear text (the only time it
 // exists in clear) and whether the project was created.
 func (s *Service) EnsureWithKey(ctx context.Context, slug, keyName string, scopes []string) (p Project, key string, created bool, err error) {
+	return s.EnsureWithNewKey(ctx, slug, NewKey{Name: keyName, Scopes: scopes})
+}
+
+// EnsureWithNewKey is EnsureWithKey for a key with all its settings (expiry).
+func (s *Service) EnsureWithNewKey(ctx context.Context, slug string, nk NewKey) (p Project, key string, created bool, err error) {
+	scopes, keyName := nk.Scopes, nk.Name
 	if !ValidSlug(slug) {
 		return Project{}, "", false, fmt.Errorf("project slug %q: use 1-48 of a-z, 0-9 and -", slug)
 	}
 	if len(scopes) == 0 {
 		scopes = AllScopes()
 	}
-	for _, sc := range scopes {
-		if !slices.Contains(AllScopes(), sc) {
-			return Project{}, "", false, fmt.Errorf("%w %q (known: %s)", ErrInvalidScope, sc, strings.Join(AllScopes(), ", "))
-		}
+	if err := checkScopes(scopes); err != nil {
+		return Project{}, "", false, err
 	}
 	err = s.st.InTx(ctx, func(tx *store.Tx) error {
 		now := s.now()
 		p, err = scanProject(tx.QueryRowContext(ctx, "SELECT "+projectColumns+" FROM projects WHERE slug = $1", slug))
 		created = false
 		if errors.Is(err, store.ErrNotFound) {
-			p = Project{ID: ids.New("proj"), Slug: slug, Name: slug, CreatedAt: now.UTC(), UpdatedAt: now.UTC()}
+			p = Project{ID: ids.New("proj"), Slug: slug, Name: slug, CreatedAt: toMillis(now), UpdatedAt: toMillis(now)}
 			if _, err := tx.ExecContext(ctx, "INSERT INTO projects ("+projectColumns+") VALUES ($1, $2, $3, NULL, $4, $4)",
 				p.ID, p.Slug, p.Name, store.Millis(now)); err != nil {
 				return fmt.Errorf("create project: %w", err)
@@ -154,57 +147,35 @@ func (s *Service) EnsureWithKey(ctx context.Context, slug, keyName string, scope
 		} else if err != nil {
 			return fmt.Errorf("find project: %w", err)
 		}
-		key = "codeqr_" + ids.Random(32)
 		if keyName == "" {
 			keyName = "default"
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO api_keys (id, project_id, name, hash, start, scopes, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-			ids.New("key"), p.ID, keyName, HashKey(key), key[:11], strings.Join(scopes, " "), store.Millis(now))
-		if err != nil {
-			return fmt.Errorf("create key: %w", err)
-		}
-		return nil
+		_, key, err = insertKey(ctx, tx, p.ID, NewKey{Name: keyName, Scopes: scopes, ExpiresAt: nk.ExpiresAt}, now)
+		return err
 	})
 	return p, key, created, err
 }
 
-// HashKey is the stored form of an API key.
-func HashKey(key string) string {
-	sum := sha256.Sum256([]byte(key))
-	return hex.EncodeToString(sum[:])
-}
+// toMillis drops what the database does not keep, so that an answer built in
+// memory reads the same as the row read back later.
+func toMillis(t time.Time) time.Time { return store.FromMillis(store.Millis(t)) }
 
-// Authenticate returns the key behind a clear-text API key, or store.ErrNotFound.
-func (s *Service) Authenticate(ctx context.Context, key string) (Key, error) {
-	if !strings.HasPrefix(key, "codeqr_") || len(key) > 100 {
-		return Key{}, store.ErrNotFound
-	}
-	var (
-		k      Key
-		scopes string
-	)
-	err := s.st.Read().QueryRowContext(ctx, "SELECT id, project_id, name, scopes FROM api_keys WHERE hash = $1", HashKey(key)).
-		Scan(&k.ID, &k.ProjectID, &k.Name, &scopes)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Key{}, store.ErrNotFound
-	}
-	if err != nil {
-		return Key{}, fmt.Errorf("authenticate: %w", err)
-	}
-	k.Scopes = strings.Fields(scopes)
-	return k, nil
-}
-
-// Update is a PATCH of the project: nil fields are left alone.
+// Update is a PATCH of the project: an absent field is left alone; null
+// clears ownerEmail (name and slug cannot be cleared).
 type Update struct {
-	Name       *string `json:"name"`
-	Slug       *string `json:"slug"`
-	OwnerEmail *string `json:"ownerEmail"`
+	Name       patch.Field[string] `json:"name"`
+	Slug       patch.Field[string] `json:"slug"`
+	OwnerEmail patch.Field[string] `json:"ownerEmail"`
 }
 
 // Modify applies u to the project and returns it.
 func (s *Service) Modify(ctx context.Context, id string, u Update) (Project, error) {
+	if u.Name.Set && u.Name.Null {
+		return Project{}, errs.Invalid("name cannot be null")
+	}
+	if u.Slug.Set && u.Slug.Null {
+		return Project{}, errs.Invalid("slug cannot be null")
+	}
 	var p Project
 	err := s.st.InTx(ctx, func(tx *store.Tx) error {
 		var err error
@@ -212,19 +183,19 @@ func (s *Service) Modify(ctx context.Context, id string, u Update) (Project, err
 		if err != nil {
 			return err
 		}
-		if u.Name != nil {
-			p.Name = *u.Name
+		if u.Name.Has() {
+			p.Name = u.Name.Value
 		}
-		if u.Slug != nil {
-			p.Slug = *u.Slug
+		if u.Slug.Has() {
+			p.Slug = u.Slug.Value
 		}
-		if u.OwnerEmail != nil {
-			p.OwnerEmail = u.OwnerEmail
-			if *u.OwnerEmail == "" {
-				p.OwnerEmail = nil
+		if u.OwnerEmail.Set {
+			p.OwnerEmail = nil
+			if v := u.OwnerEmail.Value; u.OwnerEmail.Has() && v != "" {
+				p.OwnerEmail = &v
 			}
 		}
-		p.UpdatedAt = s.now().UTC()
+		p.UpdatedAt = toMillis(s.now())
 		_, err = tx.ExecContext(ctx, "UPDATE projects SET name = $1, slug = $2, owner_email = $3, updated_at = $4 WHERE id = $5",
 			p.Name, p.Slug, store.StringOrNil(p.OwnerEmail), store.Millis(p.UpdatedAt), id)
 		return err

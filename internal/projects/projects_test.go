@@ -5,7 +5,10 @@ import (
 	"errors"
 	"regexp"
 	"testing"
+	"time"
 
+	"github.com/codeqr/codeqr/internal/errs"
+	"github.com/codeqr/codeqr/internal/patch"
 	"github.com/codeqr/codeqr/internal/projects"
 	"github.com/codeqr/codeqr/internal/store"
 	"github.com/codeqr/codeqr/internal/store/storetest"
@@ -70,13 +73,28 @@ func TestModify(t *testing.T) {
 			t.Fatal(err)
 		}
 		name, email := "Acme Inc", "ops@acme.test"
-		got, err := ps.Modify(ctx, p.ID, projects.Update{Name: &name, OwnerEmail: &email})
+		got, err := ps.Modify(ctx, p.ID, projects.Update{Name: patch.Some(name), OwnerEmail: patch.Some(email)})
 		if err != nil || got.Name != name || got.OwnerEmail == nil || *got.OwnerEmail != email || got.Slug != "acme" {
 			t.Fatalf("modify: %+v %v", got, err)
 		}
 		again, err := ps.Get(ctx, p.ID)
 		if err != nil || again.Name != name {
 			t.Fatalf("get: %+v %v", again, err)
+		}
+		// The answer reads the same as the row read back (milliseconds).
+		if !again.UpdatedAt.Equal(got.UpdatedAt) || got.UpdatedAt.Nanosecond()%int(time.Millisecond) != 0 {
+			t.Fatalf("updatedAt answered %v, stored %v", got.UpdatedAt, again.UpdatedAt)
+		}
+		// An absent field is left alone; null clears ownerEmail.
+		got, err = ps.Modify(ctx, p.ID, projects.Update{OwnerEmail: patch.Null[string]()})
+		if err != nil || got.OwnerEmail != nil || got.Name != name {
+			t.Fatalf("clear ownerEmail: %+v %v", got, err)
+		}
+		if again, _ := ps.Get(ctx, p.ID); again.OwnerEmail != nil {
+			t.Fatalf("ownerEmail not cleared in the database: %v", *again.OwnerEmail)
+		}
+		if _, err := ps.Modify(ctx, p.ID, projects.Update{Name: patch.Null[string]()}); errs.KindOf(err) != errs.KindInvalid {
+			t.Fatalf("null name: %v", err)
 		}
 		if _, err := ps.Get(ctx, "proj_nope"); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("want ErrNotFound, got %v", err)
