@@ -481,6 +481,9 @@ func (s *Service) create(ctx context.Context, tx *store.Tx, projectID string, p 
 	if err := s.checkExternalID(ctx, tx, projectID, r.ID, r.ExternalID); err != nil {
 		return Link{}, atPath(path, err)
 	}
+	if err := checkPartner(ctx, tx, projectID, r.PartnerID); err != nil {
+		return Link{}, atPath(path, err)
+	}
 	if r.Key != "" {
 		if err := shortlinks.Claim(ctx, tx, s.st.Dialect(), r.Domain, r.Key, projectID, shortlinks.KindLink, r.ID); err != nil {
 			return Link{}, atPath(path, err)
@@ -552,6 +555,11 @@ func (s *Service) update(ctx context.Context, tx *store.Tx, projectID, id string
 	}
 	if !equalPtr(r.ExternalID, before.ExternalID) {
 		if err := s.checkExternalID(ctx, tx, projectID, id, r.ExternalID); err != nil {
+			return Link{}, false, atPath(path, err)
+		}
+	}
+	if !equalPtr(r.PartnerID, before.PartnerID) {
+		if err := checkPartner(ctx, tx, projectID, r.PartnerID); err != nil {
 			return Link{}, false, atPath(path, err)
 		}
 	}
@@ -652,6 +660,24 @@ func (s *Service) checkExternalID(ctx context.Context, tx *store.Tx, projectID, 
 		return fmt.Errorf("links: check externalId: %w", err)
 	}
 	return errs.Conflict("externalId %q is already used by link %s", truncate(*ext), other)
+}
+
+// checkPartner refuses a partnerId that is not a partner of the project (one
+// of another project reads as unknown, so ids cannot be probed). Partner
+// enrollment creates its referral link in the transaction that inserts the
+// partner, which therefore sees it.
+func checkPartner(ctx context.Context, tx *store.Tx, projectID string, partnerID *string) error {
+	if partnerID == nil {
+		return nil
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM partners WHERE id = $1 AND project_id = $2", *partnerID, projectID).Scan(&n); err != nil {
+		return fmt.Errorf("links: check partnerId: %w", err)
+	}
+	if n == 0 {
+		return errs.Invalid("partnerId %q is not a partner of this project", truncate(*partnerID))
+	}
+	return nil
 }
 
 // derive fills the fields computed from others.

@@ -671,3 +671,43 @@ func TestInfoAndList(t *testing.T) {
 		wantKind(t, err, errs.KindBadInput, "")
 	})
 }
+
+func TestPartnerIDMustBeAPartnerOfTheProject(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		ctx := context.Background()
+		now := time.Now().UnixMilli()
+		for _, row := range [][2]string{{"pn_mine", e.project}, {"pn_theirs", e.other}} {
+			if err := st.InTx(ctx, func(tx *store.Tx) error {
+				_, err := tx.ExecContext(ctx, `INSERT INTO partners (id, project_id, name, email, status, created_at, updated_at)
+					VALUES ($1, $2, 'P', $3, 'pending', $4, $4)`, row[0], row[1], row[0]+"@x.test", now)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, bad := range []string{"pn_theirs", "pn_nope"} {
+			_, err := e.svc.Create(ctx, e.project, links.CreateRequest{URL: "https://a.example/", PartnerID: ptr(bad)})
+			if errs.KindOf(err) != errs.KindInvalid {
+				t.Fatalf("create with partnerId %s: %v", bad, err)
+			}
+		}
+		if n := storetest.Count(t, st.Read(), "SELECT COUNT(*) FROM links"); n != 0 {
+			t.Fatalf("refused creates wrote %d links", n)
+		}
+		l, err := e.svc.Create(ctx, e.project, links.CreateRequest{URL: "https://a.example/", PartnerID: ptr("pn_mine")})
+		if err != nil || l.PartnerID == nil || *l.PartnerID != "pn_mine" {
+			t.Fatalf("create with own partner: %+v %v", l.PartnerID, err)
+		}
+		if _, err := e.svc.Update(ctx, e.project, l.ID, links.UpdateRequest{PartnerID: links.Some("pn_theirs")}); errs.KindOf(err) != errs.KindInvalid {
+			t.Fatalf("update to another project's partner: %v", err)
+		}
+		if got, _ := e.svc.Get(ctx, e.project, l.ID); got.PartnerID == nil || *got.PartnerID != "pn_mine" {
+			t.Fatalf("refused update changed partnerId: %v", got.PartnerID)
+		}
+		if got, err := e.svc.Update(ctx, e.project, l.ID, links.UpdateRequest{PartnerID: links.Null[string]()}); err != nil || got.PartnerID != nil {
+			t.Fatalf("clear partnerId: %v %v", got.PartnerID, err)
+		}
+	})
+}
