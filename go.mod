@@ -15,6 +15,8 @@ require golang.org/x/time v0.16.0
 
 require golang.org/x/net v0.62.0
 
+require github.com/hashicorp/golang-lru/v2 v2.0.7
+
 require (
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/boyter/go-string v1.0.5 // indirect
@@ -39,7 +41,7 @@ require (
 	github.com/x-way/crawlerdetect v0.2.24
 	go4.org/netipx v0.0.0-20231129151722-fdeea329fbba // indirect
 	golang.org/x/crypto v0.59.0
-	golang.org/x/sync v0.25.0 // indirect
+	golang.org/x/sync v0.25.0
 	golang.org/x/sys v0.50.0 // indirect
 	golang.org/x/text v0.44.0 // indirect
 	golang.org/x/xerrors v0.0.0-20200804184101-5ec99f83aff1 // indirect

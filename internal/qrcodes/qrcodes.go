@@ -10,9 +10,10 @@
 //   - A logo covers up to 20 % of the symbol's width, so a code with a logo is
 //     stored and drawn with level Q at least (L and M are raised to Q; removing
 //     the logo later keeps the level).
-//   - A logo that cannot be fetched (guarded by netguard, 5 s, at most 1 MiB,
-//     PNG/JPEG/GIF) is left out of the image and a warning is logged: the code
-//     still scans.
+//   - A logo that cannot be fetched (guarded by netguard, 5 s, at most 1 MiB
+//     and 1024×1024 pixels, PNG/JPEG/GIF, at most LogoFetchers at once) is
+//     left out of the image and a warning is logged: the code still scans.
+//     Each logo URL is fetched once per LogoCacheTTL (logo.go).
 //   - What a symbol encodes (Payload) is at most 2,000 bytes, the limit of the
 //     public renderer, so every code's `image` URL works without a key.
 //   - PATCH: an absent field keeps its value; null resets it to its default
@@ -32,7 +33,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -146,8 +146,9 @@ type Service struct {
 	cfg        config.Config
 	now        func() time.Time
 	logger     *slog.Logger
-	logoClient *http.Client
-	logoGuard  netguard.Options
+	logos      *logoFetcher
+	renderSem  chan struct{}
+	renderWait time.Duration
 	inv        cache.Invalidator
 }
 
@@ -160,8 +161,9 @@ func NewService(st *store.Store, ev *events.Writer, tg *tags.Service, cfg config
 		now:        time.Now,
 		logger:     slog.Default(),
 		inv:        cache.Nop{},
-		logoGuard:  logoGuard,
-		logoClient: netguard.Client(logoGuard, 5*time.Second),
+		logos:      newLogoFetcher(logoGuard),
+		renderSem:  make(chan struct{}, renderSlots()),
+		renderWait: RenderQueueWait,
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -11,18 +12,17 @@ import (
 	_ "image/gif" // logo formats
 	_ "image/jpeg"
 	"image/png"
-	"io"
 	"math"
-	"net/http"
 	"net/url"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
+	"time"
 
 	qrcode "github.com/skip2/go-qrcode"
 
 	"github.com/codeqr/codeqr/internal/errs"
-	"github.com/codeqr/codeqr/internal/netguard"
 	"github.com/codeqr/codeqr/internal/shortlinks"
 )
 
@@ -50,8 +50,6 @@ const (
 	// MinContrast is the lowest WCAG contrast ratio between the colours that we
 	// accept: below it phone cameras stop telling modules apart.
 	MinContrast = 2.0
-	// MaxLogoBytes bounds a fetched logo.
-	MaxLogoBytes = 1 << 20
 	// LogoShare is the largest share of the symbol's width a logo may cover;
 	// with level Q or H the covered modules are well within what error
 	// correction restores.
@@ -226,8 +224,8 @@ func drawModules(img draw.Image, m [][]bool, l layout, fg, bg color.RGBA) {
 	}
 }
 
-// drawLogo scales logo to fit box (keeping its aspect ratio) by averaging the
-// source pixels under each target pixel, and draws it centred over what is there.
+// drawLogo scales logo to fit box (keeping its aspect ratio) and draws it
+// centred over what is there.
 func drawLogo(dst *image.RGBA, box image.Rectangle, logo image.Image) {
 	sb := logo.Bounds()
 	if sb.Dx() == 0 || sb.Dy() == 0 || box.Dx() <= 0 {
@@ -235,22 +233,19 @@ func drawLogo(dst *image.RGBA, box image.Rectangle, logo image.Image) {
 	}
 	scale := math.Min(float64(box.Dx())/float64(sb.Dx()), float64(box.Dy())/float64(sb.Dy()))
 	w, h := max(1, int(float64(sb.Dx())*scale)), max(1, int(float64(sb.Dy())*scale))
-	x0, y0 := box.Min.X+(box.Dx()-w)/2, box.Min.Y+(box.Dy()-h)/2
-	scaled := image.NewRGBA(image.Rect(0, 0, w, h))
-	for ty := 0; ty < h; ty++ {
-		sy0, sy1 := sb.Min.Y+ty*sb.Dy()/h, sb.Min.Y+(ty+1)*sb.Dy()/h
-		for tx := 0; tx < w; tx++ {
-			sx0, sx1 := sb.Min.X+tx*sb.Dx()/w, sb.Min.X+(tx+1)*sb.Dx()/w
-			var r, g, b, a, n uint64
-			for sy := sy0; sy < max(sy1, sy0+1); sy++ {
-				for sx := sx0; sx < max(sx1, sx0+1); sx++ {
-					cr, cg, cb, ca := logo.At(sx, sy).RGBA()
-					r, g, b, a, n = r+uint64(cr), g+uint64(cg), b+uint64(cb), a+uint64(ca), n+1
-				}
+	var scaled image.Image
+	if scale <= 1 {
+		scaled = scaleToFit(logo, w, h)
+	} else { // a small logo is drawn larger: nearest pixel
+		up := image.NewRGBA(image.Rect(0, 0, w, h))
+		for ty := 0; ty < h; ty++ {
+			for tx := 0; tx < w; tx++ {
+				up.Set(tx, ty, logo.At(sb.Min.X+tx*sb.Dx()/w, sb.Min.Y+ty*sb.Dy()/h))
 			}
-			scaled.Set(tx, ty, color.RGBA64{R: uint16(r / n), G: uint16(g / n), B: uint16(b / n), A: uint16(a / n)})
 		}
+		scaled = up
 	}
+	x0, y0 := box.Min.X+(box.Dx()-w)/2, box.Min.Y+(box.Dy()-h)/2
 	draw.Draw(dst, image.Rect(x0, y0, x0+w, y0+h), scaled, image.Point{}, draw.Over)
 }
 
@@ -299,7 +294,8 @@ func RenderSVG(payload string, d Design, logo image.Image) ([]byte, error) {
 		box := l.logoBox()
 		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="%d" fill="%s"/>`, box.Min.X, box.Min.Y, box.Dx(), box.Dy(), d.BgColor)
 		in := box.Inset(l.px / 2)
-		logoPNG, err := encodePNG(logo)
+		// Embedded at the size it is shown, never larger.
+		logoPNG, err := encodePNG(scaleToFit(logo, max(1, in.Dx()), max(1, in.Dy())))
 		if err != nil {
 			return nil, err
 		}
@@ -338,61 +334,50 @@ func ParseFormat(s string) (Format, error) {
 	return "", errs.BadInput("format must be png or svg")
 }
 
+// ErrRendererBusy means every render slot stayed taken for RenderQueueWait;
+// the API answers 503 with Retry-After.
+var ErrRendererBusy = errors.New("qrcodes: the renderer is busy")
+
+// Renders drawn at once on a node, and how long a render waits for a slot.
+// A 2048-pixel image with a logo takes 16 MiB while it is drawn, so the
+// renderer's memory is bounded by this many of them.
+const RenderQueueWait = 2 * time.Second
+
+func renderSlots() int { return max(2, runtime.GOMAXPROCS(0)) }
+
 // Render draws payload in format f, fetching the logo if d has one. A logo
 // that cannot be fetched or decoded is left out (and logged): a code that scans
 // without its logo is better than no image.
 func (s *Service) Render(ctx context.Context, payload string, d Design, f Format) ([]byte, error) {
+	if len(payload) > MaxPayloadBytes {
+		return nil, errs.Invalid("url must be at most %d bytes", MaxPayloadBytes)
+	}
+	if err := d.Validate(); err != nil {
+		return nil, err
+	}
 	var logo image.Image
 	if d.Logo != nil {
-		img, err := s.fetchLogo(ctx, *d.Logo)
+		img, err := s.logos.get(ctx, *d.Logo)
 		if err != nil {
 			s.logger.WarnContext(ctx, "qrcodes: rendering without logo", "logo", redactURL(*d.Logo), "err", err)
 		} else {
 			logo = img
 		}
 	}
+	wait := time.NewTimer(s.renderWait)
+	defer wait.Stop()
+	select {
+	case s.renderSem <- struct{}{}:
+	case <-wait.C:
+		return nil, ErrRendererBusy
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-s.renderSem }()
 	if f == FormatSVG {
 		return RenderSVG(payload, d, logo)
 	}
 	return RenderPNG(payload, d, logo)
-}
-
-func (s *Service) fetchLogo(ctx context.Context, raw string) (image.Image, error) {
-	if err := netguard.CheckURL(ctx, raw, s.logoGuard); err != nil {
-		return nil, fmt.Errorf("logo: %w", err)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, raw, nil)
-	if err != nil {
-		return nil, fmt.Errorf("logo request: %w", err)
-	}
-	req.Header.Set("Accept", "image/png, image/jpeg, image/gif")
-	resp, err := s.logoClient.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("fetch logo: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("fetch logo: status %d", resp.StatusCode)
-	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxLogoBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("read logo: %w", err)
-	}
-	if len(data) > MaxLogoBytes {
-		return nil, fmt.Errorf("logo is larger than %d bytes", MaxLogoBytes)
-	}
-	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
-	if err != nil {
-		return nil, fmt.Errorf("logo is not a PNG, JPEG or GIF: %w", err)
-	}
-	if cfg.Width*cfg.Height > 4096*4096 {
-		return nil, fmt.Errorf("logo of %dx%d pixels is too large", cfg.Width, cfg.Height)
-	}
-	img, _, err := image.Decode(bytes.NewReader(data))
-	if err != nil {
-		return nil, fmt.Errorf("decode %s logo: %w", format, err)
-	}
-	return img, nil
 }
 
 // RenderQuery is a parsed request of the public renderer.

@@ -268,7 +268,7 @@ func TestLogoFetchRefusesZonedLoopback(t *testing.T) {
 	s := NewService(nil, nil, nil, config.Config{WebhooksAllowHTTP: true})
 	for _, zone := range []string{"lo", "1", "eth0"} {
 		raw := "http://[::1%25" + zone + "]:" + port + "/l.png"
-		if _, err := s.fetchLogo(context.Background(), raw); err == nil {
+		if _, err := s.logos.get(context.Background(), raw); err == nil {
 			t.Errorf("%s: fetched", raw)
 		}
 	}
