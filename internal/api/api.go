@@ -21,6 +21,7 @@ import (
 	"github.com/codeqr/codeqr/internal/partners"
 	"github.com/codeqr/codeqr/internal/projects"
 	"github.com/codeqr/codeqr/internal/qrcodes"
+	"github.com/codeqr/codeqr/internal/ratelimit"
 	"github.com/codeqr/codeqr/internal/store"
 	"github.com/codeqr/codeqr/internal/tags"
 	"github.com/codeqr/codeqr/internal/webhooks"
@@ -65,6 +66,10 @@ type Deps struct {
 type Server struct {
 	Deps
 	logger *slog.Logger
+	// keyLimit is per API key on /api; qrLimit per client address on the
+	// public renderer. nil: no limit.
+	keyLimit *ratelimit.Limiter
+	qrLimit  *ratelimit.Limiter
 }
 
 // New returns a Server.
@@ -72,7 +77,11 @@ func New(d Deps) *Server {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Server{Deps: d, logger: d.Logger}
+	return &Server{
+		Deps: d, logger: d.Logger,
+		keyLimit: ratelimit.New(d.Config.APIRateLimit, time.Minute, 0),
+		qrLimit:  ratelimit.New(d.Config.QRRateLimit, time.Minute, 0),
+	}
 }
 
 // handlerFunc is a handler that returns its failure instead of writing it.
@@ -287,6 +296,11 @@ func (s *Server) authed(scope string, h handlerFunc) http.Handler {
 		if !key.Has(scope) {
 			return forbidden("this API key lacks the %s scope", scope)
 		}
+		d := s.keyLimit.Allow(key.ID)
+		d.SetHeaders(w.Header())
+		if !d.Allowed {
+			return rateLimited("this API key made more than %d requests in a minute; retry after %d s", d.Limit, d.RetryAfterSeconds())
+		}
 		return h(w, r.WithContext(context.WithValue(r.Context(), keyCtx{}, key)))
 	})
 }
@@ -300,7 +314,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	if err := s.Store.Ping(ctx); err != nil {
-		return apiError(http.StatusServiceUnavailable, "internal_server_error", "database unreachable")
+		return unavailable(dbRetryAfter, "database unreachable")
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	return nil

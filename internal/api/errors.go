@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"github.com/codeqr/codeqr/internal/errs"
+	"github.com/codeqr/codeqr/internal/qrcodes"
+	"github.com/codeqr/codeqr/internal/store"
 )
 
 // docBase is where each error code is explained (docs/errors.md in this repo).
@@ -18,6 +21,8 @@ type Error struct {
 	Status  int
 	Code    string
 	Message string
+	// RetryAfter, in seconds, is sent as Retry-After when not zero.
+	RetryAfter int
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
@@ -49,6 +54,21 @@ func unprocessable(format string, args ...any) *Error {
 func tooLarge(format string, args ...any) *Error {
 	return apiError(http.StatusRequestEntityTooLarge, "payload_too_large", format, args...)
 }
+
+// rateLimited is a 429; d's headers (Retry-After among them) are already set.
+func rateLimited(format string, args ...any) *Error {
+	return apiError(http.StatusTooManyRequests, "rate_limit_exceeded", format, args...)
+}
+
+// unavailable is a 503: the request may well work after retryAfter seconds.
+func unavailable(retryAfter int, format string, args ...any) *Error {
+	e := apiError(http.StatusServiceUnavailable, "service_unavailable", format, args...)
+	e.RetryAfter = retryAfter
+	return e
+}
+
+// dbRetryAfter is the Retry-After of a 503 for an unreachable database.
+const dbRetryAfter = 5
 
 type errorBody struct {
 	Error struct {
@@ -85,6 +105,12 @@ func toAPIError(err error) *Error {
 	if errs.KindOf(err) == errs.KindNotFound {
 		return notFound("not found")
 	}
+	if errors.Is(err, qrcodes.ErrRendererBusy) {
+		return unavailable(1, "the QR renderer is busy; try again in a moment")
+	}
+	if store.IsUnavailable(err) {
+		return unavailable(dbRetryAfter, "the database is unreachable; try again in a moment")
+	}
 	return apiError(http.StatusInternalServerError, "internal_server_error", "the server failed to handle this request")
 }
 
@@ -97,6 +123,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			level = slog.LevelDebug
 		}
 		s.logger.Log(r.Context(), level, "api: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	if ae.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(ae.RetryAfter))
 	}
 	var body errorBody
 	body.Error.Code = ae.Code

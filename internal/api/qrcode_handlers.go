@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/codeqr/codeqr/internal/qrcodes"
+	"github.com/codeqr/codeqr/internal/ratelimit"
+	"github.com/codeqr/codeqr/internal/tracking"
 )
 
 func (s *Server) createQRCode(w http.ResponseWriter, r *http.Request) error {
@@ -161,6 +163,13 @@ func (s *Server) qrcodeImage(w http.ResponseWriter, r *http.Request) error {
 // publicQR renders any text as a QR image without a key: the `image` URL of
 // every code points here, so it must work from an <img> tag.
 func (s *Server) publicQR(w http.ResponseWriter, r *http.Request) error {
+	if s.qrLimit != nil {
+		d := s.qrLimit.Allow(ratelimit.IPKey(tracking.ClientIP(r, s.Config.TrustedProxies)))
+		if !d.Allowed {
+			d.SetHeaders(w.Header())
+			return rateLimited("more than %d QR renders in a minute from this address; retry after %d s", d.Limit, d.RetryAfterSeconds())
+		}
+	}
 	q, err := qrcodes.ParseRenderQuery(r.URL.Query())
 	if err != nil {
 		return err

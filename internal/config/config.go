@@ -70,6 +70,19 @@ type Config struct {
 	// SMTPUsername and SMTPPassword are optional PLAIN authentication.
 	SMTPUsername string
 	SMTPPassword string
+	// Rate limits, in requests per minute; zero means no limit (the CLI
+	// defaults are generous limits, see README). They are per node.
+	// APIRateLimit is per API key on /api.
+	APIRateLimit int
+	// PasswordRateLimit is per client address and link on password attempts.
+	PasswordRateLimit int
+	// FormRateLimit is per client address on hosted page form posts.
+	FormRateLimit int
+	// QRRateLimit is per client address on the public QR renderer (/api/qr).
+	QRRateLimit int
+	// AccessLog writes one line per request (method, path with secrets
+	// redacted, status, duration). Default off.
+	AccessLog bool
 }
 
 // DefaultRetrySchedule is the contract's schedule: 8 attempts over about a day.
@@ -147,6 +160,9 @@ func (c Config) Validate() error {
 	}
 	if c.DeliveryLogRetention < 0 {
 		errs = append(errs, errors.New("delivery-log-retention: must be positive"))
+	}
+	if c.APIRateLimit < 0 || c.PasswordRateLimit < 0 || c.FormRateLimit < 0 || c.QRRateLimit < 0 {
+		errs = append(errs, errors.New("api-rate-limit, password-rate-limit, form-rate-limit and qr-rate-limit must not be negative (0: no limit)"))
 	}
 	if c.SMTPAddr != "" {
 		if _, _, err := net.SplitHostPort(c.SMTPAddr); err != nil {

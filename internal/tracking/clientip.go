@@ -84,3 +84,16 @@ func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {
 	}
 	return false
 }
+
+// ClientIP is the client address of r when the peers in trusted are proxies
+// whose X-Forwarded-For is believed (the same resolution as Enricher.ClientIP,
+// for callers without an Enricher).
+func ClientIP(r *http.Request, trusted []netip.Prefix) netip.Addr {
+	masked := make([]netip.Prefix, 0, len(trusted))
+	for _, p := range trusted {
+		if p.IsValid() {
+			masked = append(masked, p.Masked())
+		}
+	}
+	return clientIP(r, masked)
+}
