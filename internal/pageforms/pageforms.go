@@ -28,8 +28,10 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -39,7 +41,9 @@ import (
 	"github.com/codeqr/codeqr/internal/errs"
 	"github.com/codeqr/codeqr/internal/interactions"
 	"github.com/codeqr/codeqr/internal/pages"
+	"github.com/codeqr/codeqr/internal/ratelimit"
 	"github.com/codeqr/codeqr/internal/store"
+	"github.com/codeqr/codeqr/internal/tracking"
 )
 
 // MaxBody bounds a submission.
@@ -66,6 +70,9 @@ type Handler struct {
 	baseHost string
 	log      *slog.Logger
 	now      func() time.Time
+	trusted  []netip.Prefix
+	// limit is per client address (nil: no limit).
+	limit *ratelimit.Limiter
 }
 
 // NewHandler returns a Handler. Leads are written by conv, the same code as
@@ -75,13 +82,18 @@ func NewHandler(st *store.Store, conv *conversions.Service, ps *pages.Service, r
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Handler{st: st, conv: conv, pages: ps, rec: rec, enr: enr, baseHost: strings.ToLower(cfg.BaseDomain()), log: log,
-		now: time.Now}
+		now: time.Now, trusted: cfg.TrustedProxies, limit: ratelimit.New(cfg.FormRateLimit, time.Minute, 0)}
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	slug := r.PathValue("slug")
 	if !h.sameOrigin(r) {
 		h.fail(w, r, http.StatusForbidden, "forbidden", "This form can only be sent from its page.", nil)
+		return
+	}
+	if d := h.limit.Allow(ratelimit.IPKey(tracking.ClientIP(r, h.trusted))); !d.Allowed {
+		w.Header().Set("Retry-After", strconv.Itoa(d.RetryAfterSeconds()))
+		h.fail(w, r, http.StatusTooManyRequests, "rate_limit_exceeded", "Too many submissions from your address. Please wait a minute.", nil)
 		return
 	}
 	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct != "application/x-www-form-urlencoded" {

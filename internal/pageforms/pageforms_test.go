@@ -40,8 +40,13 @@ type env struct {
 
 func newEnv(t *testing.T, st *store.Store) *env {
 	t.Helper()
+	return newEnvWith(t, st, config.Config{BaseURL: "http://" + domain})
+}
+
+func newEnvWith(t *testing.T, st *store.Store, cfg config.Config) *env {
+	t.Helper()
 	ctx := context.Background()
-	cfg := config.Config{BaseURL: "http://" + domain}.WithDefaults()
+	cfg = cfg.WithDefaults()
 	ps := projects.NewService(st, nil)
 	p1, key, _, err := ps.EnsureWithKey(ctx, "p1", "test", nil)
 	if err != nil {

@@ -45,14 +45,16 @@ type env struct {
 }
 
 type envOpts struct {
-	dedupe time.Duration
-	flush  time.Duration
+	dedupe  time.Duration
+	flush   time.Duration
+	pwLimit int // password attempts per minute per address and link; 0: none
 }
 
 func newEnv(t testing.TB, st *store.Store, o envOpts) *env {
 	t.Helper()
 	ctx := context.Background()
-	cfg := config.Config{BaseURL: "http://" + domain, WebhooksAllowHTTP: true, WebhooksAllowPrivate: true}.WithDefaults()
+	cfg := config.Config{BaseURL: "http://" + domain, WebhooksAllowHTTP: true, WebhooksAllowPrivate: true,
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, PasswordRateLimit: o.pwLimit}.WithDefaults()
 	ps := projects.NewService(st, nil)
 	p1, k1, _, err := ps.EnsureWithKey(ctx, "p1", "test", nil)
 	if err != nil {

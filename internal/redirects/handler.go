@@ -7,9 +7,13 @@
 package redirects
 
 import (
+	"errors"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
+	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,6 +21,8 @@ import (
 
 	"github.com/codeqr/codeqr/internal/config"
 	"github.com/codeqr/codeqr/internal/interactions"
+	"github.com/codeqr/codeqr/internal/ratelimit"
+	"github.com/codeqr/codeqr/internal/tracking"
 )
 
 // Recorder takes interactions off the request path (interactions.Pipeline).
@@ -34,7 +40,17 @@ type Handler struct {
 	scheme   string
 	log      *slog.Logger
 	now      func() time.Time
+	// Password attempts: limited per client address and link, and at most
+	// len(bcrypt) compared at once, so guessing costs bounded CPU and the
+	// other links' redirects keep a core.
+	trusted []netip.Prefix
+	pwLimit *ratelimit.Limiter
+	bcrypt  ratelimit.Semaphore
 }
+
+// bcryptWait is how long a password check waits for a bcrypt slot before the
+// visitor is asked to try again (503).
+const bcryptWait = time.Second
 
 // NewHandler returns a Handler.
 func NewHandler(res *Resolver, rec Recorder, enr interactions.Enricher, cfg config.Config, log *slog.Logger) *Handler {
@@ -42,7 +58,11 @@ func NewHandler(res *Resolver, rec Recorder, enr interactions.Enricher, cfg conf
 		log = slog.New(slog.DiscardHandler)
 	}
 	base := strings.ToLower(cfg.BaseDomain())
-	return &Handler{res: res, rec: rec, enr: enr, base: base, scheme: cfg.BaseScheme(), baseHost: hostname(base), log: log, now: time.Now}
+	return &Handler{res: res, rec: rec, enr: enr, base: base, scheme: cfg.BaseScheme(), baseHost: hostname(base), log: log, now: time.Now,
+		trusted: cfg.TrustedProxies,
+		pwLimit: ratelimit.New(cfg.PasswordRateLimit, time.Minute, 0),
+		bcrypt:  ratelimit.NewSemaphore(runtime.GOMAXPROCS(0) - 1),
+	}
 }
 
 // maxKeyLen is the longest key the key space accepts (shortlinks.ValidateKey).
@@ -181,18 +201,42 @@ func (h *Handler) passwordOK(w http.ResponseWriter, r *http.Request, t Target) b
 		passwordForm(w, r, http.StatusOK, false)
 		return false
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 4096)
+	if d := h.pwLimit.Allow(ratelimit.IPKey(tracking.ClientIP(r, h.trusted)) + " " + t.ResourceID); !d.Allowed {
+		w.Header().Set("Retry-After", strconv.Itoa(d.RetryAfterSeconds()))
+		page(w, r, http.StatusTooManyRequests, "Too many attempts", "Please wait a minute before trying again.")
+		return false
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, MaxPasswordBody)
 	if err := r.ParseForm(); err != nil {
-		passwordForm(w, r, http.StatusBadRequest, true)
+		status := http.StatusBadRequest
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			status = http.StatusRequestEntityTooLarge
+		}
+		passwordForm(w, r, status, true)
 		return false
 	}
 	pw := r.PostForm.Get("password")
-	if pw == "" || len(pw) > 72 || bcrypt.CompareHashAndPassword([]byte(t.PasswordHash), []byte(pw)) != nil {
+	if pw == "" || len(pw) > 72 {
+		passwordForm(w, r, http.StatusUnauthorized, true)
+		return false
+	}
+	if !h.bcrypt.Acquire(r.Context().Done(), bcryptWait) {
+		w.Header().Set("Retry-After", "1")
+		page(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
+		return false
+	}
+	err := bcrypt.CompareHashAndPassword([]byte(t.PasswordHash), []byte(pw))
+	h.bcrypt.Release()
+	if err != nil {
 		passwordForm(w, r, http.StatusUnauthorized, true)
 		return false
 	}
 	return true
 }
+
+// MaxPasswordBody bounds a password form post.
+const MaxPasswordBody = 4096
 
 func (h *Handler) scan(w http.ResponseWriter, r *http.Request, t Target) {
 	if r.Method == http.MethodPost {
