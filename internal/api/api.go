@@ -98,6 +98,9 @@ type Route struct {
 // Handler returns every route, listed here in one place.
 func (s *Server) Handler() http.Handler {
 	mux, _ := s.routes()
+	if s.Config.AccessLog {
+		return accessLog(s.logger, mux)
+	}
 	return mux
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/codeqr/codeqr/internal/analytics"
 	"github.com/codeqr/codeqr/internal/api"
 	"github.com/codeqr/codeqr/internal/conversions"
+	"github.com/codeqr/codeqr/internal/datadir"
 	"github.com/codeqr/codeqr/internal/domains"
 	"github.com/codeqr/codeqr/internal/events"
 	"github.com/codeqr/codeqr/internal/interactions"
@@ -54,6 +55,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
+	if cfg.DatabaseURL == "" {
+		// One server per SQLite data directory (see internal/datadir).
+		lock, err := datadir.Acquire(cfg.DataDir)
+		if err != nil {
+			return err
+		}
+		defer lock.Release()
+	}
 	st, err := openStore(ctx, cfg, logger)
 	if err != nil {
 		return err

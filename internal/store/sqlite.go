@@ -56,8 +56,15 @@ func sqliteDSN(path string, write bool) string {
 }
 
 func openSQLite(path string, opts Options) (*Store, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	// Owner-only: the database holds webhook secrets and hashed keys. SQLite
+	// gives its -wal and -shm files the mode of the database file.
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("store: create data dir: %w", err)
+	}
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		f.Close()
+	} else if !errors.Is(err, os.ErrExist) {
+		return nil, fmt.Errorf("store: create %s: %w", path, err)
 	}
 	write, err := sql.Open("sqlite", sqliteDSN(path, true))
 	if err != nil {
