@@ -119,8 +119,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	ae := toAPIError(err)
 	if ae.Status >= 500 {
 		level := slog.LevelError
-		if errors.Is(err, context.Canceled) {
+		switch {
+		case errors.Is(err, context.Canceled):
 			level = slog.LevelDebug
+		case ae.Status == http.StatusServiceUnavailable:
+			level = slog.LevelWarn // overload or an outage, logged where it starts
 		}
 		s.logger.Log(r.Context(), level, "api: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
