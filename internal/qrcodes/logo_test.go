@@ -226,3 +226,25 @@ func TestRenderConcurrencyIsBounded(t *testing.T) {
 		t.Fatalf("render with a free slot: %v", err)
 	}
 }
+
+// FuzzDecodeLogo: whatever the bytes, decoding never panics, never returns
+// an image without an error, and never one larger than MaxLogoEdge square.
+func FuzzDecodeLogo(f *testing.F) {
+	f.Add(pngHeader(4096, 4096))
+	f.Add(pngHeader(10, 10))
+	f.Add(qrtest.LogoPNG(f, 16, 9))
+	f.Add([]byte("GIF89a\x01\x00\x01\x00\x00\x00\x00;"))
+	f.Add([]byte("\xff\xd8\xff\xe0"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		img, err := decodeLogo(data)
+		if err != nil {
+			return
+		}
+		if img == nil {
+			t.Fatal("nil image without an error")
+		}
+		if b := img.Bounds(); b.Dx() > MaxLogoEdge || b.Dy() > MaxLogoEdge || b.Dx() < 1 || b.Dy() < 1 {
+			t.Fatalf("decoded logo is %v", b)
+		}
+	})
+}
