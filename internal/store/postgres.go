@@ -26,6 +26,13 @@ func (postgresDialect) IsBusy(err error) bool {
 
 func (postgresDialect) SkipLocked() string { return " FOR UPDATE SKIP LOCKED" }
 
+// statement_timestamp: the start of the statement, not of its transaction.
+func (postgresDialect) NowMillis() string {
+	return "CAST(FLOOR(EXTRACT(EPOCH FROM statement_timestamp()) * 1000) AS BIGINT)"
+}
+
+func (postgresDialect) SharedByNodes() bool { return true }
+
 // migrationLockKey is an arbitrary constant shared by every codeqr node.
 const migrationLockKey = 7_207_323_001
 

@@ -35,6 +35,10 @@ func (sqliteDialect) IsBusy(err error) bool {
 
 func (sqliteDialect) SkipLocked() string { return "" }
 
+func (sqliteDialect) NowMillis() string { return "CAST(unixepoch('subsec') * 1000 AS INTEGER)" }
+
+func (sqliteDialect) SharedByNodes() bool { return false }
+
 // SQLite needs no lock: the migration transaction begins IMMEDIATE.
 func (sqliteDialect) lockMigrations(context.Context, *sql.Tx) error { return nil }
 

@@ -51,6 +51,16 @@ type Dialect interface {
 	// PostgreSQL, where several nodes claim concurrently; empty on SQLite, where
 	// the single writer already serialises claims.
 	SkipLocked() string
+	// NowMillis is a SQL expression for the database's current time in Unix
+	// milliseconds (the schema's time format). Leases are written and judged
+	// with it, so nodes whose clocks disagree still agree on when a lease
+	// has run out.
+	NowMillis() string
+	// SharedByNodes reports whether several server processes may use the
+	// database at once: true on PostgreSQL; false on SQLite, whose file is one
+	// node's by construction, so every lease found at start is that node's
+	// own, left by a crash.
+	SharedByNodes() bool
 	// lockMigrations makes concurrent migrators wait for each other.
 	lockMigrations(ctx context.Context, tx *sql.Tx) error
 }

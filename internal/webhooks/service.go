@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/codeqr/codeqr/internal/config"
+	"github.com/codeqr/codeqr/internal/delivery"
 	"github.com/codeqr/codeqr/internal/errs"
 	"github.com/codeqr/codeqr/internal/events"
 	"github.com/codeqr/codeqr/internal/ids"
@@ -86,7 +87,7 @@ type spec struct {
 	PageIDs     []string
 	IncludeBots bool
 	RateLimit   *float64
-	Listen      bool // a `codeqr listen` webhook, URL fixed to ListenURL (listen.go)
+	Listen      bool // a `codeqr listen` webhook, URL fixed to delivery.ListenURL
 }
 
 func (r CreateRequest) spec() spec {
@@ -205,6 +206,27 @@ func (s *Service) validate(ctx context.Context, q store.Querier, projectID strin
 		return fmt.Errorf("webhooks: check url: %w", err)
 	}
 	return s.checkResources(ctx, q, projectID, sp, existing)
+}
+
+// validateListen is validate for a listen webhook: everything but the URL,
+// which is fixed, is checked as for any webhook.
+func (s *Service) validateListen(ctx context.Context, q store.Querier, projectID string, sp *spec, existing *Webhook) error {
+	if sp.URL != "" && sp.URL != delivery.ListenURL {
+		return errs.Invalid("url must be empty when listen is true: a listen webhook delivers to its stream, not to a URL")
+	}
+	sp.URL = delivery.ListenURL
+	if err := sp.validateShape(); err != nil {
+		return err
+	}
+	return s.checkResources(ctx, q, projectID, sp, existing)
+}
+
+// rateArg is a webhook's rate_limit as a SQL argument (NULL when unlimited).
+func rateArg(v *float64) any {
+	if v == nil {
+		return nil
+	}
+	return *v
 }
 
 func quoteAll(list []string) []string {
@@ -493,7 +515,7 @@ func (r UpdateRequest) resolve(cur Webhook) (spec, error) {
 	sp := spec{Name: cur.Name, URL: cur.URL, Triggers: cur.Triggers, LinkIDs: cur.LinkIDs,
 		QRCodeIDs: cur.QRCodeIDs, PageIDs: cur.PageIDs, IncludeBots: cur.IncludeBots, RateLimit: cur.RateLimit}
 	// A listen webhook stays one unless the update gives it a real url.
-	sp.Listen = IsListenURL(cur.URL) && !r.URL.Set
+	sp.Listen = delivery.IsListenURL(cur.URL) && !r.URL.Set
 	if r.Name.Set {
 		if r.Name.Null {
 			return spec{}, errs.Invalid("name cannot be null")

@@ -54,8 +54,8 @@ type CreateRequest struct {
 	IncludeBots bool          `json:"includeBots"`
 	RateLimit   *float64      `json:"rateLimit"`
 	// Listen makes a webhook for a `codeqr listen` session: url must be
-	// empty, the webhook gets ListenURL and its deliveries go to
-	// GET /api/webhooks/{id}/listen (listen.go).
+	// empty, the webhook gets delivery.ListenURL and its deliveries go to
+	// GET /api/webhooks/{id}/listen.
 	Listen bool `json:"listen"`
 }
 
