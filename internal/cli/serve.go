@@ -30,6 +30,7 @@ import (
 	"github.com/codeqr/codeqr/internal/projects"
 	"github.com/codeqr/codeqr/internal/qrcodes"
 	"github.com/codeqr/codeqr/internal/redirects"
+	"github.com/codeqr/codeqr/internal/samples"
 	"github.com/codeqr/codeqr/internal/startstop"
 	"github.com/codeqr/codeqr/internal/store"
 	"github.com/codeqr/codeqr/internal/tags"
@@ -136,7 +137,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		QRCodes:     qrSvc,
 		Pages:       pageSvc,
 		Domains:     domains.NewService(st, nil),
-		Webhooks:    webhooks.NewService(st, eventWriter, tagSvc, cfg).WithNotify(deliverer.Notify).WithRecoveryNotify(recoverer.Notify),
+		Webhooks:    webhooks.NewService(st, eventWriter, tagSvc, cfg).WithNotify(deliverer.Notify).WithRecoveryNotify(recoverer.Notify).WithSamples(samples.All()),
 		Metrics:     promhttp.HandlerFor(registry, promhttp.HandlerOpts{}),
 		Public:      redirects.NewHandler(resolver, pipeline, enricher, cfg, logger),
 		PageViews:   pageViewer,

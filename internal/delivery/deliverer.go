@@ -272,6 +272,7 @@ func (d *Deliverer) stop(ctx context.Context) error {
 	if err := d.releaseLeases(ctx); err != nil {
 		errs = append(errs, err)
 	}
+	d.client.CloseIdleConnections()
 	return errors.Join(errs...)
 }
 

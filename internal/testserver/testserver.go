@@ -20,6 +20,7 @@ import (
 	"github.com/codeqr/codeqr/internal/events"
 	"github.com/codeqr/codeqr/internal/links"
 	"github.com/codeqr/codeqr/internal/projects"
+	"github.com/codeqr/codeqr/internal/samples"
 	"github.com/codeqr/codeqr/internal/store"
 	"github.com/codeqr/codeqr/internal/tags"
 	"github.com/codeqr/codeqr/internal/webhooks"
@@ -68,7 +69,7 @@ func Start(t testing.TB, st *store.Store) *Server {
 	d := delivery.NewDeliverer(st, cfg, nil, nil)
 	ev := events.NewWriter(d.Notify, nil)
 	tg := tags.NewService(st, nil)
-	wh := webhooks.NewService(st, ev, tg, cfg).WithNotify(d.Notify)
+	wh := webhooks.NewService(st, ev, tg, cfg).WithNotify(d.Notify).WithSamples(samples.All())
 	s := api.New(api.Deps{
 		Config: cfg, Store: st, Projects: ps, Tags: tg,
 		Links:    links.NewService(st, ev, tg, cfg),

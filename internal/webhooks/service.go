@@ -40,6 +40,8 @@ type Service struct {
 	notify func()
 	// recoverNotify wakes the Recoverer after a recover job is created (recovery.go).
 	recoverNotify func()
+	// samples build the data of test events, by type (WithSamples).
+	samples events.Samples
 }
 
 // NewService returns a Service. tg is accepted for the common constructor shape;
@@ -57,6 +59,13 @@ func (s *Service) WithNotify(f func()) *Service {
 		f = func() {}
 	}
 	s.notify = f
+	return s
+}
+
+// WithSamples sets the builders of test event data, one per event type; the
+// wiring hands in the domain packages' samples (internal/samples). It returns s.
+func (s *Service) WithSamples(samples events.Samples) *Service {
+	s.samples = samples
 	return s
 }
 
@@ -708,6 +717,10 @@ func (s *Service) Test(ctx context.Context, projectID, id string, t events.Type)
 	if !t.Valid() {
 		return "", errs.Invalid("event: unknown event type %q (known: %s)", t, typeList())
 	}
+	sample := s.samples[t]
+	if sample == nil {
+		return "", fmt.Errorf("webhooks: test event: no sample data for %s was wired in", t)
+	}
 	var eventID string
 	err := s.st.InTx(ctx, func(tx *store.Tx) error {
 		w, err := s.get(ctx, tx, projectID, id)
@@ -717,7 +730,8 @@ func (s *Service) Test(ctx context.Context, projectID, id string, t events.Type)
 		now := s.now().UTC().Truncate(time.Millisecond)
 		eventID, err = s.ev.Emit(ctx, tx, events.Event{
 			ProjectID: projectID, Type: t, CreatedAt: now,
-			Data: Sample(t, SampleInput{ProjectID: projectID, BaseURL: s.cfg.BaseURL, Now: now, Webhook: w}), TestWebhookID: id,
+			Data: sample(events.SampleInput{ProjectID: projectID, BaseURL: s.cfg.BaseURL, Now: now,
+				LinkIDs: w.LinkIDs, QRCodeIDs: w.QRCodeIDs, PageIDs: w.PageIDs}), TestWebhookID: id,
 		})
 		return err
 	})
