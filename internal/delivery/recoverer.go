@@ -2,7 +2,6 @@ package delivery
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -136,11 +135,11 @@ WHERE status = 'running' AND lease_until < `+dbNow+` ORDER BY created_at, id LIM
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return sql.ErrNoRows // another node took it
+			return store.ErrNotFound // another node took it
 		}
 		return nil
 	})
-	if errors.Is(err, sql.ErrNoRows) {
+	if errors.Is(err, store.ErrNotFound) {
 		return false, nil
 	}
 	if err != nil {
