@@ -68,8 +68,8 @@ type Deliverer struct {
 	m      *metrics
 	opts   options
 	// limits are the per-webhook rate limits (ratelimit.go); onDisable is
-	// told of every automatic disable (OnDisable, notify.go). Both are
-	// issue-5 additions kept out of the engine's core paths.
+	// told of every automatic disable (OnDisable; the Notifier's Disabled in
+	// production). Both stay out of the engine's core paths.
 	limits    *rateLimits
 	onDisable func(webhookID, reason string)
 	listen    *ListenHub // streams of `codeqr listen` sessions on this node (listen.go)
@@ -1091,7 +1091,7 @@ func (d *Deliverer) afterBatch(batch []result, disabled map[string]string) {
 	}
 	for w, reason := range disabled {
 		// The owner is told by this log line, and by e-mail when OnDisable
-		// was given a Notifier (notify.go).
+		// was given a Notifier (notifier.go).
 		d.logger.Warn("webhooks: webhook disabled", "webhook_id", w, "reason", reason)
 		if d.onDisable != nil {
 			d.onDisable(w, reason)

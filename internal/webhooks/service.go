@@ -38,7 +38,7 @@ type Service struct {
 	cfg    config.Config
 	now    func() time.Time
 	notify func()
-	// recoverNotify wakes the Recoverer after a recover job is created (recovery.go).
+	// recoverNotify wakes the delivery engine's Recoverer after a recover job is created (recovery.go).
 	recoverNotify func()
 	// samples build the data of test events, by type (WithSamples).
 	samples events.Samples
