@@ -61,7 +61,7 @@ type Deliverer struct {
 	opts   options
 	// limits are the per-webhook rate limits (ratelimit.go); onDisable is
 	// told of every automatic disable (OnDisable, notify.go). Both are
-	// issue-5 additions kept out of the engine's core paths.
+	// operational additions kept out of the engine's core paths.
 	limits    *rateLimits
 	onDisable func(webhookID, reason string)
 	listen    *ListenHub // streams of `codeqr listen` sessions on this node (listen.go)
