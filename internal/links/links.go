@@ -1,4 +1,4 @@
-// Package links owns short links: their wire object (webhooks.md §3.1), their
+// Package links owns short links: their wire object (docs/webhooks.md), their
 // validation, and every way to write them (single, bulk, upsert, and
 // CreateInTx for other packages' transactions).
 //

@@ -48,7 +48,8 @@ const (
 	maxKeyTries = 20
 )
 
-// Partner is the wire object of webhooks.md §3.6.
+// Partner is the partner object of the API and of partner.* events
+// (docs/webhooks.md).
 type Partner struct {
 	ID        string    `json:"id"`
 	Name      string    `json:"name"`

@@ -48,7 +48,8 @@ import (
 	"github.com/codeqr/codeqr/internal/tags"
 )
 
-// QRCode is the object of the webhook contract (§3.2); field names are wire names.
+// QRCode is the QR code object of the API and of qrcode.* events
+// (docs/webhooks.md); field names are wire names.
 type QRCode struct {
 	ID          string          `json:"id"`
 	Type        Type            `json:"type"`

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -310,6 +311,59 @@ func TestCancelledCallerDoesNotBreakOthers(t *testing.T) {
 		}
 		if n := storetest.Count(t, st.Read(), "SELECT COUNT(*) FROM tags"); n != 100 {
 			t.Fatalf("want 100 tags, got %d", n)
+		}
+	})
+}
+
+// The schema check compares the set of applied migrations with the embedded
+// set: a database that skipped an intermediate migration is behind even though
+// its highest version is current, and one that a newer binary migrated is
+// refused. Both messages name the versions.
+func TestSchemaCheckComparesVersionSets(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		exec := func(query string, args ...any) {
+			t.Helper()
+			if err := st.InTx(ctx, func(tx *store.Tx) error {
+				_, err := tx.ExecContext(ctx, query, args...)
+				return err
+			}); err != nil {
+				t.Fatalf("%s: %v", query, err)
+			}
+		}
+		applied, known, err := st.SchemaVersion(ctx)
+		if err != nil || applied != known || known < 13 {
+			t.Fatalf("fresh store: applied %d, known %d, err %v", applied, known, err)
+		}
+
+		// An intermediate version missing: the maximum still matches.
+		exec("DELETE FROM schema_migrations WHERE version = 12")
+		if applied, _, _ := st.SchemaVersion(ctx); applied != known {
+			t.Fatalf("the highest version must be unchanged, got %d want %d", applied, known)
+		}
+		err = st.CheckSchema(ctx)
+		if !errors.Is(err, store.ErrSchemaBehind) || !strings.Contains(err.Error(), "0012_analytics_indexes") {
+			t.Fatalf("a missing 0012: want ErrSchemaBehind naming 0012_analytics_indexes, got %v", err)
+		}
+		exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (12, '0012_analytics_indexes.up.sql', 0)")
+		if err := st.CheckSchema(ctx); err != nil {
+			t.Fatalf("restored 0012: %v", err)
+		}
+
+		// A version this binary does not know: a newer binary migrated it.
+		exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, '9999_future.up.sql', 0)")
+		err = st.CheckSchema(ctx)
+		if err == nil || errors.Is(err, store.ErrSchemaBehind) || !strings.Contains(err.Error(), "9999") || !strings.Contains(err.Error(), "upgrade codeqr") {
+			t.Fatalf("an unknown 9999: want a refusal naming 9999 that asks for an upgrade, got %v", err)
+		}
+		// Migrate leaves the unknown version alone and the check still refuses.
+		if n, err := st.Migrate(ctx); err != nil || n != 0 {
+			t.Fatalf("migrate with an unknown version: applied %d, err %v", n, err)
+		}
+		if err := st.CheckSchema(ctx); err == nil {
+			t.Fatal("an unknown version must still be refused after migrate")
 		}
 	})
 }

@@ -23,7 +23,7 @@ import (
 	"github.com/codeqr/codeqr/internal/tags"
 )
 
-// SecretPrefix starts every signing secret (webhooks.md §4).
+// SecretPrefix starts every signing secret (see "Signatures" in docs/webhooks.md).
 const SecretPrefix = "whsec_"
 
 // PreviousSecretTTL is how long a rotated-out secret still signs deliveries,
@@ -100,8 +100,7 @@ type spec struct {
 }
 
 func (r CreateRequest) spec() spec {
-	return spec{Name: r.Name, URL: r.URL, Triggers: r.Triggers, LinkIDs: r.LinkIDs,
-		QRCodeIDs: r.QRCodeIDs, PageIDs: r.PageIDs, IncludeBots: r.IncludeBots, RateLimit: r.RateLimit, Listen: r.Listen}
+	return spec(r)
 }
 
 // resourceKinds ties each scoped trigger to its selection and table.

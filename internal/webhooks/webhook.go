@@ -7,7 +7,7 @@ import (
 	"github.com/codeqr/codeqr/internal/events"
 )
 
-// Webhook is a subscription as the API shows it (webhooks.md §3.7). It has no
+// Webhook is a subscription as the API shows it (docs/webhooks.md). It has no
 // secret field on purpose: the secret is handed out only through WithSecret, so
 // no list, get or log response can ever carry it by accident.
 type Webhook struct {
@@ -81,7 +81,7 @@ type Optional[T any] = patch.Field[T]
 // Some returns a present, non-null Optional.
 func Some[T any](v T) Optional[T] { return patch.Some(v) }
 
-// Attempt is one delivery attempt in a webhook's log (webhooks.md §3.7).
+// Attempt is one delivery attempt in a webhook's log (docs/webhooks.md).
 type Attempt struct {
 	ID             string      `json:"id"`
 	EventID        string      `json:"eventId"`
