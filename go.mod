@@ -17,6 +17,8 @@ require golang.org/x/net v0.62.0
 
 require github.com/hashicorp/golang-lru/v2 v2.0.7
 
+require go.uber.org/goleak v1.3.0
+
 require (
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/boyter/go-string v1.0.5 // indirect

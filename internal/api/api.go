@@ -15,6 +15,7 @@ import (
 	"github.com/codeqr/codeqr/internal/analytics"
 	"github.com/codeqr/codeqr/internal/config"
 	"github.com/codeqr/codeqr/internal/conversions"
+	"github.com/codeqr/codeqr/internal/delivery"
 	"github.com/codeqr/codeqr/internal/domains"
 	"github.com/codeqr/codeqr/internal/links"
 	"github.com/codeqr/codeqr/internal/pages"
@@ -49,7 +50,7 @@ type Deps struct {
 	Draining <-chan struct{}
 	// Listen connects `codeqr listen` streams to the deliverer
 	// (Deliverer.ListenHub); nil means the listen endpoint answers 503.
-	Listen   *webhooks.ListenHub
+	Listen   *delivery.ListenHub
 	Partners *partners.Service
 	// PageForms takes public page form submissions (POST /p/{slug}); nil means 404.
 	PageForms http.Handler

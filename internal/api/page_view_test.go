@@ -59,7 +59,9 @@ func newViewEnv(t *testing.T, st *store.Store) *viewEnv {
 		t.Fatal(err)
 	}
 	pipe := interactions.New(st, ev, interactions.Options{FlushInterval: 10 * time.Millisecond, Pages: pages.ViewLoader(svc)})
-	pipe.Start()
+	if err := pipe.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() { _ = pipe.Stop(context.Background()) })
 	viewer := pages.NewViewer(svc, pipe, enr, redirects.NotFound, nil)
 	svc.WithInvalidator(viewer.Invalidator()) // the page cache learns of every change

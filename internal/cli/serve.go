@@ -20,6 +20,7 @@ import (
 	"github.com/codeqr/codeqr/internal/api"
 	"github.com/codeqr/codeqr/internal/conversions"
 	"github.com/codeqr/codeqr/internal/datadir"
+	"github.com/codeqr/codeqr/internal/delivery"
 	"github.com/codeqr/codeqr/internal/domains"
 	"github.com/codeqr/codeqr/internal/events"
 	"github.com/codeqr/codeqr/internal/interactions"
@@ -30,6 +31,8 @@ import (
 	"github.com/codeqr/codeqr/internal/projects"
 	"github.com/codeqr/codeqr/internal/qrcodes"
 	"github.com/codeqr/codeqr/internal/redirects"
+	"github.com/codeqr/codeqr/internal/samples"
+	"github.com/codeqr/codeqr/internal/startstop"
 	"github.com/codeqr/codeqr/internal/store"
 	"github.com/codeqr/codeqr/internal/tags"
 	"github.com/codeqr/codeqr/internal/tracking"
@@ -95,14 +98,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	deliverer := webhooks.NewDeliverer(background, cfg, logger, registry)
-	notifier := webhooks.NewNotifier(st, cfg, logger) // nil without --smtp-addr
+	deliverer := delivery.NewDeliverer(background, cfg, logger, registry)
+	notifier := delivery.NewNotifier(st, cfg, logger) // nil without --smtp-addr
 	deliverer.OnDisable(notifier.Disabled)
-	if err := webhooks.RegisterQueueMetrics(registry, background, logger); err != nil {
+	if err := delivery.RegisterQueueMetrics(registry, background, logger); err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}
-	recoverer := webhooks.NewRecoverer(background, deliverer.Notify, logger)
-	pruner := webhooks.NewPruner(background, cfg.DeliveryLogRetention, logger)
+	recoverer := delivery.NewRecoverer(background, deliverer.Notify, logger)
+	pruner := delivery.NewPruner(background, cfg.DeliveryLogRetention, logger)
 	eventWriter := events.NewWriter(deliverer.Notify, nil)
 	tagSvc := tags.NewService(st, nil)
 	resolver := redirects.NewResolver(background, redirects.ResolverOptions{Logger: logger})
@@ -143,7 +146,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		QRCodes:     qrSvc,
 		Pages:       pageSvc,
 		Domains:     domains.NewService(st, nil),
-		Webhooks:    webhooks.NewService(st, eventWriter, tagSvc, cfg).WithNotify(deliverer.Notify).WithRecoveryNotify(recoverer.Notify),
+		Webhooks:    webhooks.NewService(st, eventWriter, tagSvc, cfg).WithNotify(deliverer.Notify).WithRecoveryNotify(recoverer.Notify).WithSamples(samples.All()),
 		Metrics:     promhttp.HandlerFor(registry, promhttp.HandlerOpts{}),
 		Public:      redirects.NewHandler(resolver, pipeline, enricher, cfg, logger),
 		PageViews:   pageViewer,
@@ -170,29 +173,34 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// by itself, so it is told to end when shutdown starts.
 	httpServer.RegisterOnShutdown(func() { close(draining) })
 
-	if err := deliverer.Start(ctx); err != nil {
-		return err
+	// Workers start in this order and stop in the reverse one, under one
+	// deadline: the e-mail notices outlive the deliverer that sends them, the
+	// deliverer outlives everything that queues deliveries, and buffered
+	// interactions (and their events) are written first.
+	var workers startstop.Group
+	stopWorkers := func() {
+		stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := workers.Stop(stopCtx); err != nil {
+			logger.Error("codeqr: stop background work", "err", err)
+		}
 	}
-	if err := resolver.Start(ctx); err != nil {
-		deliverer.Stop()
-		return err
+	for _, w := range []struct {
+		name string
+		w    startstop.Worker
+	}{
+		{"e-mail notices", notifier},
+		{"deliverer", deliverer},
+		{"redirect cache poller", resolverWorker{resolver}},
+		{"recoverer", recoverer},
+		{"pruner", pruner},
+		{"interaction pipeline", pipeline},
+	} {
+		if err := workers.Start(ctx, w.name, w.w); err != nil {
+			stopWorkers()
+			return err
+		}
 	}
-	defer resolver.Stop()
-	// Recovery and pruning stop before the deliverer (deferred calls run last
-	// in, first out, and deliverer.Stop is explicit below); both are safe to
-	// stop twice.
-	if err := recoverer.Start(ctx); err != nil {
-		deliverer.Stop()
-		return err
-	}
-	defer recoverer.Stop()
-	if err := pruner.Start(ctx); err != nil {
-		deliverer.Stop()
-		return err
-	}
-	defer pruner.Stop()
-	defer notifier.Wait()
-	pipeline.Start()
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- httpServer.Serve(ln) }()
 	logger.Info("codeqr: serving", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "database", st.Dialect().Name(), "version", Version)
@@ -201,10 +209,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case <-ctx.Done():
 	case err := <-serveErr:
 		if !errors.Is(err, http.ErrServerClosed) {
-			if err := pipeline.Stop(context.Background()); err != nil {
-				logger.Error("codeqr: write buffered interactions", "err", err)
-			}
-			deliverer.Stop()
+			stopWorkers()
 			return fmt.Errorf("http: %w", err)
 		}
 	}
@@ -212,21 +217,22 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	// Stop taking requests first, so every event they wrote is committed, then
-	// let in-flight deliveries finish or hand them back.
+	// stop the workers — with a fresh deadline, whatever the HTTP drain used.
 	if err := httpServer.Shutdown(shutdownCtx); err != nil {
 		logger.Warn("codeqr: http shutdown", "err", err)
 	}
-	// Then write every buffered interaction (and its events), before the
-	// deliverer stops — with a fresh deadline, whatever the HTTP drain used.
-	drainCtx, cancelDrain := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancelDrain()
-	if err := pipeline.Stop(drainCtx); err != nil {
-		logger.Error("codeqr: write buffered interactions", "err", err)
-	}
-	recoverer.Stop()
-	pruner.Stop()
-	deliverer.Stop()
+	stopWorkers()
 	logger.Info("codeqr: stopped")
+	return nil
+}
+
+// resolverWorker gives the resolver's cache poller the workers' Stop(ctx).
+type resolverWorker struct{ r *redirects.Resolver }
+
+func (w resolverWorker) Start(ctx context.Context) error { return w.r.Start(ctx) }
+
+func (w resolverWorker) Stop(context.Context) error {
+	w.r.Stop()
 	return nil
 }
 

@@ -1,4 +1,4 @@
-// Package links owns short links: their wire object (webhooks.md §3.1), their
+// Package links owns short links: their wire object (docs/webhooks.md), their
 // validation, and every way to write them (single, bulk, upsert, and
 // CreateInTx for other packages' transactions).
 //
@@ -11,7 +11,6 @@ package links
 import (
 	"cmp"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -342,9 +341,6 @@ func (s *Service) match(ctx context.Context, tx *store.Tx, projectID string, req
 	default:
 		err = tx.QueryRowContext(ctx, "SELECT id FROM links WHERE project_id = $1 AND url = $2 ORDER BY created_at, id LIMIT 1", projectID, req.URL).Scan(&id)
 	}
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", store.ErrNotFound
-	}
 	return id, err
 }
 
@@ -653,7 +649,7 @@ func (s *Service) checkExternalID(ctx context.Context, tx *store.Tx, projectID, 
 	}
 	var other string
 	err := tx.QueryRowContext(ctx, "SELECT id FROM links WHERE project_id = $1 AND external_id = $2 AND id <> $3", projectID, *ext, selfID).Scan(&other)
-	if errors.Is(err, sql.ErrNoRows) {
+	if errors.Is(err, store.ErrNotFound) {
 		return nil
 	}
 	if err != nil {

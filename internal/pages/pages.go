@@ -324,7 +324,7 @@ func (s *Service) WithInvalidator(inv cache.Invalidator) *Service {
 }
 
 func (s *Service) slugConflict(err error, slug string) error {
-	if s.st.Dialect().IsUniqueViolation(err) {
+	if errors.Is(err, store.ErrUniqueViolation) {
 		return errs.Conflict("slug %q is already taken", slug)
 	}
 	return fmt.Errorf("pages: write: %w", err)
@@ -351,9 +351,6 @@ func (s *Service) scanOne(row interface{ Scan(...any) error }) (Page, error) {
 		created, updated int64
 	)
 	err := row.Scan(&p.ID, &p.ProjectID, &p.Slug, &p.Title, &desc, &blocks, &form, &theme, &p.Published, &p.Views, &p.Leads, &created, &updated)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Page{}, store.ErrNotFound
-	}
 	if err != nil {
 		return Page{}, fmt.Errorf("pages: scan: %w", err)
 	}

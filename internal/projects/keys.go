@@ -158,7 +158,7 @@ func scanKeyInfo(row interface{ Scan(...any) error }) (KeyInfo, error) {
 		expires, used, revoked sql.NullInt64
 	)
 	if err := row.Scan(&k.ID, &k.Name, &k.Start, &scopes, &created, &expires, &used, &revoked); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
+		if errors.Is(err, store.ErrNotFound) {
 			return KeyInfo{}, errs.NotFound("no such API key")
 		}
 		return KeyInfo{}, err
@@ -220,9 +220,6 @@ func (s *Service) Authenticate(ctx context.Context, key string) (Key, error) {
 	)
 	err := s.st.Read().QueryRowContext(ctx, "SELECT id, project_id, name, scopes, expires_at, last_used_at, revoked_at FROM api_keys WHERE hash = $1", HashKey(key)).
 		Scan(&k.ID, &k.ProjectID, &k.Name, &scopes, &expires, &used, &revoked)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Key{}, store.ErrNotFound
-	}
 	if err != nil {
 		return Key{}, fmt.Errorf("authenticate: %w", err)
 	}

@@ -87,9 +87,6 @@ func scanProject(row interface{ Scan(...any) error }) (Project, error) {
 		created, upd int64
 	)
 	if err := row.Scan(&p.ID, &p.Slug, &p.Name, &email, &created, &upd); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return Project{}, store.ErrNotFound
-		}
 		return Project{}, err
 	}
 	p.OwnerEmail = store.NullString(email)
@@ -200,5 +197,8 @@ func (s *Service) Modify(ctx context.Context, id string, u Update) (Project, err
 			p.Name, p.Slug, store.StringOrNil(p.OwnerEmail), store.Millis(p.UpdatedAt), id)
 		return err
 	})
+	if errors.Is(err, store.ErrUniqueViolation) {
+		return p, errs.Conflict("slug %q is taken", p.Slug)
+	}
 	return p, err
 }

@@ -81,7 +81,9 @@ func newEnv(t testing.TB, st *store.Store, o envOpts) *env {
 	}
 	pipe := interactions.New(st, ev, interactions.Options{FlushInterval: o.flush, DedupeWindow: o.dedupe,
 		Links: interactions.LinkLoader(ls), QRCodes: interactions.QRCodeLoader(qr)})
-	pipe.Start()
+	if err := pipe.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() { _ = pipe.Stop(context.Background()) })
 	enr, err := tracking.New(tracking.Options{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
 	if err != nil {

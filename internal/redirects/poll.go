@@ -59,7 +59,7 @@ func (r *Resolver) Start(ctx context.Context) error {
 
 // Stop ends the poller and waits for it. It is safe before Start and more
 // than once.
-func (r *Resolver) Stop() { r.svc.Stop() }
+func (r *Resolver) Stop() { _ = r.svc.Stop(context.Background()) }
 
 func (r *Resolver) run(stop context.Context) {
 	t := time.NewTicker(r.opt.PollInterval)

@@ -16,9 +16,11 @@ import (
 
 	"github.com/codeqr/codeqr/internal/api"
 	"github.com/codeqr/codeqr/internal/config"
+	"github.com/codeqr/codeqr/internal/delivery"
 	"github.com/codeqr/codeqr/internal/events"
 	"github.com/codeqr/codeqr/internal/links"
 	"github.com/codeqr/codeqr/internal/projects"
+	"github.com/codeqr/codeqr/internal/samples"
 	"github.com/codeqr/codeqr/internal/store"
 	"github.com/codeqr/codeqr/internal/tags"
 	"github.com/codeqr/codeqr/internal/webhooks"
@@ -31,7 +33,7 @@ type Server struct {
 	OtherKey  string // all scopes, project p2
 	ProjectID string // of p1
 	Store     *store.Store
-	Deliverer *webhooks.Deliverer
+	Deliverer *delivery.Deliverer
 	Webhooks  *webhooks.Service
 	HTTP      *httptest.Server
 }
@@ -64,10 +66,10 @@ func Start(t testing.TB, st *store.Store) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := webhooks.NewDeliverer(st, cfg, nil, nil)
+	d := delivery.NewDeliverer(st, cfg, nil, nil)
 	ev := events.NewWriter(d.Notify, nil)
 	tg := tags.NewService(st, nil)
-	wh := webhooks.NewService(st, ev, tg, cfg).WithNotify(d.Notify)
+	wh := webhooks.NewService(st, ev, tg, cfg).WithNotify(d.Notify).WithSamples(samples.All())
 	s := api.New(api.Deps{
 		Config: cfg, Store: st, Projects: ps, Tags: tg,
 		Links:    links.NewService(st, ev, tg, cfg),
@@ -84,7 +86,11 @@ func Start(t testing.TB, st *store.Store) *Server {
 	t.Cleanup(func() {
 		hs.CloseClientConnections()
 		hs.Close()
-		d.Stop()
+		stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := d.Stop(stopCtx); err != nil {
+			t.Errorf("stop deliverer: %v", err)
+		}
 	})
 	return &Server{URL: hs.URL, Key: key, OtherKey: other, ProjectID: p.ID, Store: st, Deliverer: d, Webhooks: wh, HTTP: hs}
 }
@@ -151,7 +157,7 @@ func (s *Server) CreateLink(t testing.TB, webhookID string) (eventID string, sta
 			}
 			return eventID, int(respStatus.Int64), sent
 		}
-		if !errors.Is(err, sql.ErrNoRows) {
+		if !errors.Is(err, store.ErrNotFound) {
 			t.Fatal(err)
 		}
 		if time.Now().After(deadline) {

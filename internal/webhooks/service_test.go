@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -20,6 +21,7 @@ import (
 	"github.com/codeqr/codeqr/internal/events"
 	"github.com/codeqr/codeqr/internal/ids"
 	"github.com/codeqr/codeqr/internal/projects"
+	"github.com/codeqr/codeqr/internal/samples"
 	"github.com/codeqr/codeqr/internal/store"
 	"github.com/codeqr/codeqr/internal/store/storetest"
 	"github.com/codeqr/codeqr/internal/tags"
@@ -61,7 +63,7 @@ func newEnv(t *testing.T, st *store.Store, cfg config.Config) *env {
 	}
 	tg := tags.NewService(st, nil)
 	ev := events.NewWriter(func() { e.notify.Add(1) }, nil)
-	e.service = webhooks.NewService(st, ev, tg, cfg).WithNotify(func() { e.notify.Add(1) })
+	e.service = webhooks.NewService(st, ev, tg, cfg).WithNotify(func() { e.notify.Add(1) }).WithSamples(samples.All())
 	e.srv = httptest.NewServer(api.New(api.Deps{Config: cfg, Store: st, Projects: ps, Tags: tg, Webhooks: e.service}).Handler())
 	t.Cleanup(e.srv.Close)
 	return e
@@ -165,6 +167,17 @@ func (e *env) count(q string, args ...any) int {
 	e.t.Helper()
 	return storetest.Count(e.t, e.st.Read(), q, args...)
 }
+
+func sortedKeys(m map[string]any) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func equal(a, b []string) bool { return slices.Equal(a, b) }
 
 func defaultConfig() config.Config { return config.Config{} }
 

@@ -1,4 +1,4 @@
-package webhooks
+package delivery
 
 import (
 	"bytes"
@@ -36,6 +36,12 @@ const (
 	pollInterval  = 200 * time.Millisecond
 	coalesceWait  = 2 * time.Millisecond
 	resultsBuffer = 1024
+	// outcomeWriteTimeout bounds one try of writing a batch of outcomes, so a
+	// database that hangs (rather than fails) is retried, and shutdown ends.
+	outcomeWriteTimeout = 10 * time.Second
+	// releaseTimeout bounds handing back leases at Stop once the stop context
+	// has ended already.
+	releaseTimeout = 2 * time.Second
 )
 
 // Deliverer sends the rows of the deliveries table: it claims due rows in
@@ -51,7 +57,9 @@ const (
 // Claims are leases (lease_until) rather than status changes: a node that dies
 // with claimed rows simply lets the leases run out (two delivery timeouts + 30 s, see lease)
 // and any node sends them again — at least once, never lost. On PostgreSQL
-// several nodes claim concurrently with FOR UPDATE SKIP LOCKED.
+// several nodes claim concurrently with FOR UPDATE SKIP LOCKED. Leases are
+// written and judged by the database's clock (Dialect.NowMillis), so nodes
+// whose clocks drift apart never steal each other's rows early.
 type Deliverer struct {
 	st     *store.Store
 	cfg    config.Config
@@ -60,8 +68,8 @@ type Deliverer struct {
 	m      *metrics
 	opts   options
 	// limits are the per-webhook rate limits (ratelimit.go); onDisable is
-	// told of every automatic disable (OnDisable, notify.go). Both are
-	// issue-5 additions kept out of the engine's core paths.
+	// told of every automatic disable (OnDisable; the Notifier's Disabled in
+	// production). Both stay out of the engine's core paths.
 	limits    *rateLimits
 	onDisable func(webhookID, reason string)
 	listen    *ListenHub // streams of `codeqr listen` sessions on this node (listen.go)
@@ -81,7 +89,17 @@ type Deliverer struct {
 	loopDone chan struct{}      // closed when the claim loop has returned
 	complete chan struct{}      // closed when the completer has flushed
 	sends    sync.WaitGroup     // in-flight sends
-	stopOnce sync.Once
+	// sendCtx is the context of every send and of reading claimed rows;
+	// Stop cancels it when its deadline nears, and the rows whose sends it
+	// cut short are handed back rather than recorded as failures.
+	sendCtx     context.Context
+	cancelSends context.CancelFunc
+	// writeCtx bounds outcome writes and their retries; Stop cancels it when
+	// its context ends, so a hung database cannot hold shutdown.
+	writeCtx     context.Context
+	cancelWrites context.CancelFunc
+	stopOnce     sync.Once
+	stopErr      error
 }
 
 const (
@@ -91,11 +109,26 @@ const (
 )
 
 // options are what tests change: the clock and the jitter source, so retry
-// timing can be checked without waiting minutes, and the poll interval.
+// timing can be checked without waiting minutes, the poll interval, and the
+// wait between tries of an outcome write.
 type options struct {
 	now  func() time.Time
 	rand func() float64 // uniform in [0, 1)
 	poll time.Duration
+	// sleep waits d or until ctx ends (then it returns ctx's error).
+	sleep func(ctx context.Context, d time.Duration) error
+}
+
+// sleep is options.sleep on a real timer.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // NewDeliverer returns a stopped Deliverer; Start runs it. reg may be nil.
@@ -117,12 +150,15 @@ func newDeliverer(st *store.Store, cfg config.Config, logger *slog.Logger, reg p
 	if opts.poll <= 0 {
 		opts.poll = pollInterval
 	}
+	if opts.sleep == nil {
+		opts.sleep = sleep
+	}
 	client := netguard.Client(netguard.Options{AllowHTTP: cfg.WebhooksAllowHTTP, AllowPrivate: cfg.WebhooksAllowPrivate}, cfg.DeliveryTimeout)
 	if t, ok := client.Transport.(*http.Transport); ok {
 		// Keep a warm connection for every concurrent send to one receiver.
 		t.MaxIdleConnsPerHost = max(t.MaxIdleConnsPerHost, cfg.WebhookConcurrency)
 	}
-	return &Deliverer{
+	d := &Deliverer{
 		st:      st,
 		cfg:     cfg,
 		logger:  logger.With("component", "webhooks"),
@@ -139,6 +175,9 @@ func newDeliverer(st *store.Store, cfg config.Config, logger *slog.Logger, reg p
 		queued:  map[string][]job{},
 		leased:  map[int64]struct{}{},
 	}
+	d.sendCtx, d.cancelSends = context.WithCancel(context.Background())
+	d.writeCtx, d.cancelWrites = context.WithCancel(context.Background())
+	return d
 }
 
 // Notify wakes the claim loop: new deliveries were committed. It never blocks.
@@ -154,19 +193,20 @@ func signal(c chan struct{}) {
 // Start begins claiming and sending until ctx ends or Stop is called. On
 // SQLite, which is one node by construction, it first clears every lease: the
 // leases left by a crash are this node's own, and waiting for them to run out
-// would only delay those deliveries.
+// would only delay those deliveries. It fails if the Deliverer was started or
+// stopped before.
 func (d *Deliverer) Start(ctx context.Context) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.state != stateIdle {
-		return errors.New("webhooks: deliverer already started or stopped")
+		return errors.New("delivery: deliverer already started or stopped")
 	}
-	if d.st.Dialect().Name() == "sqlite" {
+	if !d.st.Dialect().SharedByNodes() {
 		if err := d.st.InTx(ctx, func(tx *store.Tx) error {
 			_, err := tx.ExecContext(ctx, "UPDATE deliveries SET lease_until = 0 WHERE status = 'pending' AND lease_until > 0")
 			return err
 		}); err != nil {
-			return fmt.Errorf("webhooks: clear leases: %w", err)
+			return fmt.Errorf("delivery: clear leases: %w", err)
 		}
 	}
 	loopCtx, cancel := context.WithCancel(ctx)
@@ -180,38 +220,94 @@ func (d *Deliverer) Start(ctx context.Context) error {
 }
 
 // Stop stops claiming, waits for in-flight sends (each bounded by the delivery
-// timeout), writes their outcomes, and hands back any lease still held so that
-// another node, or the next start, sends those rows at once. It is safe to call
-// before Start and more than once.
-func (d *Deliverer) Stop() {
-	d.stopOnce.Do(func() {
-		d.mu.Lock()
-		wasRunning := d.state == stateRunning
-		d.state = stateStopped
-		d.mu.Unlock()
-		if !wasRunning {
-			return
-		}
-		d.cancel()
+// timeout), writes their outcomes, and hands back every lease still held so
+// that another node, or the next start, sends those rows at once.
+//
+// ctx bounds the whole drain. Shortly before its deadline (a fifth of the
+// time left, at most 2 s, is kept for the rest) the sends still in flight are
+// cancelled: no attempt is recorded for them and their rows are handed back
+// with the rest; Stop then returns an error wrapping ctx's. Outcome writes
+// still retrying when ctx ends are abandoned; their rows are sent again once
+// their leases run out. It is safe to call before Start and more than once
+// (later calls return the first one's result).
+func (d *Deliverer) Stop(ctx context.Context) error {
+	d.stopOnce.Do(func() { d.stopErr = d.stop(ctx) })
+	return d.stopErr
+}
+
+func (d *Deliverer) stop(ctx context.Context) error {
+	d.mu.Lock()
+	wasRunning := d.state == stateRunning
+	d.state = stateStopped
+	d.mu.Unlock()
+	defer d.cancelSends()
+	defer d.cancelWrites()
+	if !wasRunning {
+		return nil
+	}
+	d.cancel()
+	cut, cancelCut := drainCut(ctx)
+	defer cancelCut()
+	drained := make(chan struct{})
+	go func() {
 		<-d.loopDone
 		d.sends.Wait()
-		close(d.results)
+		close(drained)
+	}()
+	var errs []error
+	select {
+	case <-drained:
+	case <-cut.Done():
+		d.cancelSends()
+		<-drained // cancelled sends return at once
+		errs = append(errs, fmt.Errorf("delivery: stop: sends in flight cancelled and handed back: %w", cut.Err()))
+	}
+	close(d.results)
+	select {
+	case <-d.complete:
+	case <-ctx.Done():
+		d.cancelWrites()
 		<-d.complete
-		d.releaseLeases()
-	})
+	}
+	if err := d.releaseLeases(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	d.client.CloseIdleConnections()
+	return errors.Join(errs...)
+}
+
+// drainCut returns the context that ends the wait for in-flight sends: ctx's
+// deadline less a fifth of the time left (at most 2 s), so that writing the
+// finished outcomes and handing back leases still fit before ctx ends.
+func drainCut(ctx context.Context) (context.Context, context.CancelFunc) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return context.WithCancel(ctx)
+	}
+	margin := min(time.Until(deadline)/5, 2*time.Second)
+	return context.WithDeadline(ctx, deadline.Add(-margin))
 }
 
 // releaseLeases clears the leases of rows claimed here whose outcome was never
-// written (a failed completion, or a claim whose read failed).
-func (d *Deliverer) releaseLeases() {
+// written (a send cut short by Stop, a queued row, a failed completion, or a
+// claim whose read failed). It uses what is left of ctx, or a short time of
+// its own once ctx has ended: rows handed back are sent at once elsewhere,
+// rather than one lease later.
+func (d *Deliverer) releaseLeases(ctx context.Context) error {
 	d.mu.Lock()
 	ids := make([]any, 0, len(d.leased))
 	for id := range d.leased {
 		ids = append(ids, id)
 	}
 	d.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+	if len(ids) == 0 {
+		return nil
+	}
+	if ctx.Err() != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+		defer cancel()
+	}
 	for len(ids) > 0 {
 		chunk := ids[:min(len(ids), maxBatch)]
 		ids = ids[len(chunk):]
@@ -220,10 +316,10 @@ func (d *Deliverer) releaseLeases() {
 			return err
 		})
 		if err != nil {
-			d.logger.Warn("webhooks: release leases", "err", err, "count", len(chunk))
-			return
+			return fmt.Errorf("delivery: hand back %d leases (they run out by themselves): %w", len(chunk)+len(ids), err)
 		}
 	}
+	return nil
 }
 
 // claimLoop claims whenever it is woken (new events, freed slots) or the poll
@@ -276,9 +372,13 @@ type job struct {
 	url          string
 	secrets      []string // current first, then a rotated one still valid
 	disabled     bool
-	// leaseEnd is when the claim's lease runs out, by the wall clock: until
-	// then the row is this node's to complete.
+	// leaseEnd is when the claim's lease runs out, by this node's clock
+	// (opts.now at the claim plus the lease): until then the row is this
+	// node's to complete.
 	leaseEnd time.Time
+	// abandoned marks a send that Stop cut short: nothing is recorded, and
+	// the row's lease is handed back.
+	abandoned bool
 }
 
 // claim leases up to one batch of due rows and starts sending them. It reports
@@ -300,8 +400,10 @@ func (d *Deliverer) claim(ctx context.Context) (bool, error) {
 	if free <= 0 {
 		return false, nil
 	}
-	// leaseEnd is on the wall clock: completion retries stop when it passes.
-	now, leaseEnd := d.opts.now(), time.Now().Add(d.lease())
+	// leaseEnd bounds completion retries on this node; the lease itself is
+	// judged by the database's clock (NowMillis in the claim).
+	now := d.opts.now()
+	leaseEnd := now.Add(d.lease())
 	// Rate limits (ratelimit.go): rate-limited webhooks are left out of the
 	// main claim and claimed one by one first, each at most its tokens, so a
 	// limited webhook's backlog can never crowd others out of the main scan.
@@ -309,7 +411,8 @@ func (d *Deliverer) claim(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	excluded, limited := d.limits.restrict(now, excluded, partial, limit)
-	leaseUntil, nowMs := store.Millis(now.Add(d.lease())), store.Millis(now)
+	leaseMs, nowMs := d.lease().Milliseconds(), store.Millis(now)
+	dbNow := d.st.Dialect().NowMillis()
 	type claimed struct {
 		id        int64
 		eventID   string
@@ -337,14 +440,14 @@ func (d *Deliverer) claim(ctx context.Context) (bool, error) {
 		}
 		for w, n := range limited {
 			if n = min(n, free-len(rows)); n > 0 {
-				q, args := limitedClaimSQL(d.st.Dialect().SkipLocked(), leaseUntil, nowMs, w, n)
+				q, args := limitedClaimSQL(d.st.Dialect().SkipLocked(), dbNow, leaseMs, nowMs, w, n)
 				if err := run(q, args); err != nil {
 					return err
 				}
 			}
 		}
 		if rest := free - len(rows); rest > 0 {
-			q, args := claimSQL(d.st.Dialect().SkipLocked(), leaseUntil, nowMs, rest, limit, excluded, partial)
+			q, args := claimSQL(d.st.Dialect().SkipLocked(), dbNow, leaseMs, nowMs, rest, limit, excluded, partial)
 			return run(q, args)
 		}
 		return nil
@@ -369,8 +472,9 @@ func (d *Deliverer) claim(ctx context.Context) (bool, error) {
 	d.mu.Unlock()
 
 	// The rows are ours now: read and send them even if ctx is ending (Stop
-	// waits for the sends), rather than leave them leased for nothing.
-	readCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	// waits for the sends, or cuts them short and hands the rows back),
+	// rather than leave them leased for nothing.
+	readCtx, cancel := context.WithTimeout(d.sendCtx, 30*time.Second)
 	defer cancel()
 	jobs, err := d.readJobs(readCtx, ids, now)
 	if err != nil {
@@ -403,14 +507,16 @@ func (d *Deliverer) claim(ctx context.Context) (bool, error) {
 }
 
 // claimSQL builds the claim: one UPDATE … RETURNING over a locked scan of due,
-// unleased rows. Webhooks already holding perWebhook rows on this node are
+// unleased rows. dbNow is the dialect's NowMillis expression: leases are set
+// and judged by the database's clock; due times (next_attempt_at) were
+// computed by the nodes and are compared with now. Webhooks already holding perWebhook rows on this node are
 // left out of the scan; the others get at most as many rows as they have room
 // for (ROW_NUMBER per webhook), so one slow receiver can never take the batch.
 // Caps are generated integers and inlined; every string is a placeholder.
-func claimSQL(skipLocked string, leaseUntil, now int64, free, perWebhook int, excluded []any, partial map[string]int) (string, []any) {
-	args := []any{leaseUntil, now, free + perWebhook, free}
+func claimSQL(skipLocked, dbNow string, leaseMs, now int64, free, perWebhook int, excluded []any, partial map[string]int) (string, []any) {
+	args := []any{leaseMs, now, free + perWebhook, free}
 	var b strings.Builder
-	b.WriteString(`UPDATE deliveries SET lease_until = $1 WHERE id IN (
+	b.WriteString(`UPDATE deliveries SET lease_until = ` + dbNow + ` + $1 WHERE id IN (
   SELECT id FROM (
     SELECT id, next_attempt_at, ROW_NUMBER() OVER (PARTITION BY webhook_id ORDER BY next_attempt_at, id) AS rn, `)
 	if len(partial) == 0 {
@@ -426,7 +532,8 @@ func claimSQL(skipLocked string, leaseUntil, now int64, free, perWebhook int, ex
 	b.WriteString(` AS cap
     FROM (
       SELECT id, webhook_id, next_attempt_at FROM deliveries
-      WHERE status = 'pending' AND next_attempt_at <= $2 AND lease_until < $2`)
+      WHERE status = 'pending' AND next_attempt_at <= $2 AND lease_until < `)
+	b.WriteString(dbNow)
 	if len(excluded) > 0 {
 		fmt.Fprintf(&b, " AND webhook_id NOT IN (%s)", store.Placeholders(len(args)+1, len(excluded)))
 		args = append(args, excluded...)
@@ -570,7 +677,9 @@ func (d *Deliverer) sendLoop(j job) {
 		d.m.inFlight.Inc()
 		r := d.attempt(j)
 		d.m.inFlight.Dec()
-		d.results <- r
+		if !r.abandoned {
+			d.results <- r
+		}
 		var ok bool
 		j, ok = d.next(j.webhookID)
 		signal(d.freed)
@@ -590,7 +699,7 @@ func (d *Deliverer) attempt(j job) result {
 		r.finished = r.started
 		return r
 	}
-	req, err := http.NewRequest(http.MethodPost, j.url, bytes.NewReader(j.body))
+	req, err := http.NewRequestWithContext(d.sendCtx, http.MethodPost, j.url, bytes.NewReader(j.body))
 	if err != nil {
 		return d.failed(r, 0, fmt.Sprintf("invalid url: %v", err), nil)
 	}
@@ -610,12 +719,20 @@ func (d *Deliverer) attempt(j job) result {
 	}
 	begin := time.Now()
 	resp, err := d.client.Do(req)
+	if err != nil && d.sendCtx.Err() != nil {
+		r.abandoned = true
+		return r
+	}
 	if err != nil {
 		r.duration = time.Since(begin)
 		return d.failed(r, 0, describeError(err, d.cfg.DeliveryTimeout), nil)
 	}
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody))
+	body, readErr := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody))
 	resp.Body.Close()
+	if readErr != nil && d.sendCtx.Err() != nil {
+		r.abandoned = true
+		return r
+	}
 	r.duration = time.Since(begin)
 	r.status = resp.StatusCode
 	r.respHeaders = headersJSON(resp.Header)
@@ -730,7 +847,9 @@ func (d *Deliverer) completer() {
 // a duplicate send one lease later. Once a lease has run out another node may
 // own the row, and a stopping deliverer must not hang, so then it gives up
 // after a few tries: a batch that cannot be written is still not lost, its
-// leases run out and the rows are sent again.
+// leases run out and the rows are sent again. Each try is bounded by
+// outcomeWriteTimeout, and all of them by writeCtx, which Stop cancels when
+// its own context ends; the clock and the waits are opts.now and opts.sleep.
 func (d *Deliverer) completeBatch(batch []result) {
 	leaseEnd := batch[0].leaseEnd
 	for _, r := range batch[1:] {
@@ -743,16 +862,21 @@ func (d *Deliverer) completeBatch(batch []result) {
 	var err error
 	for try := 0; ; try++ {
 		if try > 0 {
-			time.Sleep(min(time.Duration(try)*200*time.Millisecond, 2*time.Second))
+			if d.opts.sleep(d.writeCtx, min(time.Duration(try)*200*time.Millisecond, 2*time.Second)) != nil {
+				break
+			}
 		}
 		var disabled map[string]string
 		began := time.Now()
-		if disabled, err = d.writeBatch(context.Background(), batch); err == nil {
+		ctx, cancel := context.WithTimeout(d.writeCtx, outcomeWriteTimeout)
+		disabled, err = d.writeBatch(ctx, batch)
+		cancel()
+		if err == nil {
 			d.logger.Debug("webhooks: completed", "count", len(batch), "took", time.Since(began))
 			d.afterBatch(batch, disabled)
 			return
 		}
-		if try >= 4 && (time.Now().After(leaseEnd) || d.stopping()) {
+		if d.writeCtx.Err() != nil || try >= 4 && (d.opts.now().After(leaseEnd) || d.stopping()) {
 			break
 		}
 		if try == 0 {
@@ -967,12 +1091,59 @@ func (d *Deliverer) afterBatch(batch []result, disabled map[string]string) {
 	}
 	for w, reason := range disabled {
 		// The owner is told by this log line, and by e-mail when OnDisable
-		// was given a Notifier (notify.go).
+		// was given a Notifier (notifier.go).
 		d.logger.Warn("webhooks: webhook disabled", "webhook_id", w, "reason", reason)
 		if d.onDisable != nil {
 			d.onDisable(w, reason)
 		}
 	}
+}
+
+// OnDisable sets the function told, after the WARN log line, of every webhook
+// the engine disables by itself (410 Gone or the failure period). Call it
+// before Start. It returns d for chaining in the wiring code.
+func (d *Deliverer) OnDisable(f func(webhookID, reason string)) *Deliverer {
+	d.onDisable = f
+	return d
+}
+
+// ListenHub returns the hub through which this deliverer reaches the listen
+// streams of this node; the API serves the streams from it.
+func (d *Deliverer) ListenHub() *ListenHub { return d.listen }
+
+// attemptListen completes an attempt to a listen webhook: req was built and
+// signed exactly as for a POST, and its headers and body are handed to the
+// session's stream. Writing them to the stream is the success; the local
+// status the CLI gets from the developer's server is not reported back.
+func (d *Deliverer) attemptListen(r result, req *http.Request) result {
+	m := ListenMessage{EventID: r.eventID, Type: r.eventType, Test: r.test, Body: string(r.body),
+		Headers: make(map[string]string, len(req.Header))}
+	for k, v := range req.Header {
+		if len(v) > 0 {
+			m.Headers[k] = v[0]
+		}
+	}
+	ctx, cancel := context.WithTimeout(req.Context(), d.cfg.DeliveryTimeout)
+	defer cancel()
+	began := r.started
+	err := d.listen.Deliver(ctx, r.webhookID, m)
+	r.duration = d.opts.now().Sub(began)
+	if err != nil && d.sendCtx.Err() != nil {
+		r.abandoned = true
+		return r
+	}
+	if err != nil {
+		return d.failed(r, 0, "listen: "+err.Error(), nil)
+	}
+	r.outcome = outcomeSuccess
+	r.respBody = "written to the codeqr listen stream"
+	r.finished = d.opts.now()
+	return r
+}
+
+func closeRows(rows *sql.Rows) error {
+	err := rows.Err()
+	return errors.Join(err, rows.Close())
 }
 
 func nullIfEmpty(s string) any {

@@ -1,4 +1,4 @@
-package webhooks
+package delivery
 
 import (
 	"context"
@@ -12,14 +12,6 @@ import (
 
 	"github.com/codeqr/codeqr/internal/store"
 )
-
-// rateArg is a webhook's rate_limit as a SQL argument (NULL when unlimited).
-func rateArg(v *float64) any {
-	if v == nil {
-		return nil
-	}
-	return *v
-}
 
 // rateLimits holds one token bucket per rate-limited webhook on this node. The
 // claim loop asks it, before each claim, which webhooks have no token (they are
@@ -43,7 +35,7 @@ func burst(perSecond float64) int { return max(1, int(math.Ceil(perSecond))) }
 func (rl *rateLimits) load(ctx context.Context, q store.Querier) error {
 	rows, err := q.QueryContext(ctx, "SELECT id, rate_limit FROM webhooks WHERE rate_limit IS NOT NULL")
 	if err != nil {
-		return fmt.Errorf("webhooks: load rate limits: %w", err)
+		return fmt.Errorf("delivery: load rate limits: %w", err)
 	}
 	limits := map[string]float64{}
 	for rows.Next() {
@@ -53,14 +45,14 @@ func (rl *rateLimits) load(ctx context.Context, q store.Querier) error {
 		)
 		if err := rows.Scan(&id, &v); err != nil {
 			rows.Close()
-			return fmt.Errorf("webhooks: load rate limits: %w", err)
+			return fmt.Errorf("delivery: load rate limits: %w", err)
 		}
 		if v.Valid && v.Float64 > 0 {
 			limits[id] = v.Float64
 		}
 	}
 	if err := closeRows(rows); err != nil {
-		return fmt.Errorf("webhooks: load rate limits: %w", err)
+		return fmt.Errorf("delivery: load rate limits: %w", err)
 	}
 	rl.mu.Lock()
 	defer rl.mu.Unlock()
@@ -109,11 +101,12 @@ func (rl *rateLimits) restrict(now time.Time, excluded []any, partial map[string
 }
 
 // limitedClaimSQL leases up to n due rows of one rate-limited webhook.
-func limitedClaimSQL(skipLocked string, leaseUntil, now int64, webhookID string, n int) (string, []any) {
-	return `UPDATE deliveries SET lease_until = $1 WHERE id IN (
-  SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $2 AND lease_until < $2 AND webhook_id = $3
+// dbNow, leaseMs and now are as for claimSQL.
+func limitedClaimSQL(skipLocked, dbNow string, leaseMs, now int64, webhookID string, n int) (string, []any) {
+	return `UPDATE deliveries SET lease_until = ` + dbNow + ` + $1 WHERE id IN (
+  SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $2 AND lease_until < ` + dbNow + ` AND webhook_id = $3
   ORDER BY next_attempt_at, id LIMIT $4` + skipLocked + `
-) RETURNING id, event_id, webhook_id, attempts`, []any{leaseUntil, now, webhookID, n}
+) RETURNING id, event_id, webhook_id, attempts`, []any{leaseMs, now, webhookID, n}
 }
 
 func isExcluded(excluded []any, id string) bool {

@@ -1,10 +1,20 @@
-package webhooks
+package delivery
 
 import (
 	"context"
 	"errors"
 	"sync"
 )
+
+// ListenURL is the destination of a webhook made for a `codeqr listen`
+// session: it has no HTTP target; its deliveries go to the session's stream
+// (GET /api/webhooks/{id}/listen). It is set only by a create request with
+// "listen": true, never accepted as a url otherwise (netguard refuses the
+// scheme), so no ordinary webhook can turn into one.
+const ListenURL = "listen://session"
+
+// IsListenURL reports whether a webhook's url makes it a listen session.
+func IsListenURL(u string) bool { return u == ListenURL }
 
 // ErrNoListener means no `codeqr listen` stream of the webhook is connected to
 // this node. The deliverer treats it like any failed attempt: retried later.

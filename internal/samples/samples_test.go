@@ -1,4 +1,4 @@
-package webhooks_test
+package samples_test
 
 import (
 	"encoding/json"
@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/codeqr/codeqr/internal/events"
-	"github.com/codeqr/codeqr/internal/webhooks"
+	"github.com/codeqr/codeqr/internal/samples"
 )
 
 func sortedKeys(m map[string]any) []string {
@@ -53,7 +53,7 @@ func checkKeys(t *testing.T, what string, got map[string]any, want []string) {
 	}
 }
 
-// Field lists written from webhooks.md §3 for the objects that have no whole
+// Field lists of the payload contract for the objects that have no whole
 // example file.
 var (
 	qrcodeFields = []string{"id", "type", "static", "url", "content", "domain", "key", "shortLink", "image", "fgColor",
@@ -115,11 +115,20 @@ func TestSamplesMatchContract(t *testing.T) {
 	}
 	checkInteraction := func(what string, i map[string]any) { checkKeys(t, what, i, interactionFields) }
 
-	in := webhooks.SampleInput{ProjectID: "proj_x", BaseURL: "https://go.example.com", Now: time.Now()}
+	in := events.SampleInput{ProjectID: "proj_x", BaseURL: "https://go.example.com", Now: time.Now().UTC().Truncate(time.Millisecond)}
+	all := samples.All()
+	if len(all) != len(events.AllTypes()) {
+		t.Errorf("%d samples for %d event types", len(all), len(events.AllTypes()))
+	}
 	seen := 0
 	for _, typ := range events.AllTypes() {
 		seen++
-		raw, err := json.Marshal(webhooks.Sample(typ, in))
+		sample := all[typ]
+		if sample == nil {
+			t.Errorf("no sample for %s", typ)
+			continue
+		}
+		raw, err := json.Marshal(sample(in))
 		if err != nil {
 			t.Fatalf("%s: %v", typ, err)
 		}
@@ -189,8 +198,8 @@ func TestSamplesMatchContract(t *testing.T) {
 // names a resource the receiver knows.
 func TestSampleUsesSelectedResource(t *testing.T) {
 	t.Parallel()
-	in := webhooks.SampleInput{ProjectID: "proj_x", Now: time.Now(), Webhook: webhooks.Webhook{LinkIDs: []string{"link_mine"}}}
-	raw, _ := json.Marshal(webhooks.Sample(events.LinkClicked, in))
+	in := events.SampleInput{ProjectID: "proj_x", Now: time.Now(), LinkIDs: []string{"link_mine"}}
+	raw, _ := json.Marshal(samples.All()[events.LinkClicked](in))
 	var d struct {
 		Link struct {
 			ID        string `json:"id"`
@@ -204,7 +213,7 @@ func TestSampleUsesSelectedResource(t *testing.T) {
 	if d.Link.ID != "link_mine" || d.Link.ProjectID != "proj_x" || d.Link.ShortLink != "https://go.example.com/spring" {
 		t.Fatalf("sample link %+v", d.Link)
 	}
-	if webhooks.Sample("nope", in) != nil {
+	if samples.All()["nope"] != nil {
 		t.Fatal("sample for an unknown type")
 	}
 }

@@ -1,4 +1,4 @@
-package webhooks
+package delivery
 
 import (
 	"context"
@@ -47,14 +47,20 @@ func NewPruner(st *store.Store, retention time.Duration, logger *slog.Logger) *P
 // fails if the Pruner was started or stopped before.
 func (p *Pruner) Start(ctx context.Context) error {
 	if err := p.svc.Start(ctx, p.loop); err != nil {
-		return fmt.Errorf("webhooks: pruner: %w", err)
+		return fmt.Errorf("delivery: pruner: %w", err)
 	}
 	return nil
 }
 
-// Stop stops pruning and waits for the batch in progress. It is safe before
-// Start and more than once.
-func (p *Pruner) Stop() { p.svc.Stop() }
+// Stop stops pruning and waits for the batch in progress, or until ctx ends
+// (then it returns ctx's error; the batch's transaction is cancelled and
+// rolls back). It is safe before Start and more than once.
+func (p *Pruner) Stop(ctx context.Context) error {
+	if err := p.svc.Stop(ctx); err != nil {
+		return fmt.Errorf("delivery: pruner: %w", err)
+	}
+	return nil
+}
 
 func (p *Pruner) loop(ctx context.Context) {
 	t := time.NewTicker(p.interval)

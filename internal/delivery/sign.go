@@ -1,4 +1,4 @@
-package webhooks
+package delivery
 
 import (
 	"crypto/hmac"
@@ -28,7 +28,7 @@ const (
 )
 
 // ErrBadSecret means a stored secret is not "whsec_" + base64.
-var ErrBadSecret = errors.New("webhooks: malformed secret")
+var ErrBadSecret = errors.New("delivery: malformed secret")
 
 // Sign sets the signature headers of one attempt on h.
 //

@@ -1,4 +1,4 @@
-package webhooks
+package delivery
 
 import (
 	"context"
@@ -82,7 +82,7 @@ func BenchmarkDeliveries(b *testing.B) {
 			}
 			elapsed := time.Since(start)
 			b.StopTimer()
-			d.Stop()
+			stop(b, d)
 			if got := storetest.Count(b, st.Read(), "SELECT COUNT(*) FROM deliveries WHERE status = 'success'"); int64(got) != want {
 				b.Fatalf("%d successes, want %d", got, want)
 			}

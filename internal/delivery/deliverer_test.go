@@ -1,4 +1,4 @@
-package webhooks
+package delivery
 
 import (
 	"context"
@@ -121,7 +121,7 @@ func startDeliverer(t testing.TB, st *store.Store, cfg config.Config, opts optio
 	if err := d.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(d.Stop)
+	t.Cleanup(func() { stop(t, d) })
 	return d
 }
 
@@ -588,8 +588,8 @@ func TestRestartDeliversEverything(t *testing.T) {
 
 		// Never started: Stop is harmless, twice, and Start afterwards refuses.
 		idle := NewDeliverer(st, testConfig(), nil, nil)
-		idle.Stop()
-		idle.Stop()
+		stop(t, idle)
+		stop(t, idle)
 		if err := idle.Start(context.Background()); err == nil {
 			t.Error("Start after Stop succeeded")
 		}
@@ -602,8 +602,8 @@ func TestRestartDeliversEverything(t *testing.T) {
 			t.Fatal(err)
 		}
 		waitFor(t, 10*time.Second, "some deliveries", func() bool { return rc.count() >= 10 })
-		first.Stop()
-		first.Stop()
+		stop(t, first)
+		stop(t, first)
 		if n := count(t, st, "SELECT COUNT(*) FROM deliveries WHERE lease_until <> 0"); n != 0 {
 			t.Errorf("%d leases still held after Stop", n)
 		}
@@ -692,4 +692,17 @@ func (c *fakeClock) Add(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
+}
+
+// stopper is every worker of the package.
+type stopper interface{ Stop(context.Context) error }
+
+// stop stops w within a generous deadline and fails the test if it errs.
+func stop(t testing.TB, w stopper) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := w.Stop(ctx); err != nil {
+		t.Errorf("stop: %v", err)
+	}
 }

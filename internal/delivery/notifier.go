@@ -1,4 +1,4 @@
-package webhooks
+package delivery
 
 import (
 	"context"
@@ -17,30 +17,27 @@ import (
 	"github.com/codeqr/codeqr/internal/store"
 )
 
-// OnDisable sets the function told, after the WARN log line, of every webhook
-// the engine disables by itself (410 Gone or the failure period). Call it
-// before Start. It returns d for chaining in the wiring code.
-func (d *Deliverer) OnDisable(f func(webhookID, reason string)) *Deliverer {
-	d.onDisable = f
-	return d
-}
-
 // smtpTimeout bounds one whole e-mail exchange, so an unreachable mail server
 // never holds anything up for long.
 const smtpTimeout = 30 * time.Second
 
 // Notifier e-mails a project's owner when one of its webhooks is disabled
 // automatically. Sends run in the background (the completer must never wait
-// on a mail server); Wait waits for those in flight, for an orderly shutdown.
+// on a mail server); Stop waits for those in flight, for an orderly shutdown.
 type Notifier struct {
 	st     *store.Store
 	cfg    config.Config
 	logger *slog.Logger
 	wg     sync.WaitGroup
+	// ctx is the parent of every send; Stop cancels it when its own context
+	// ends, which ends the sends still talking to the mail server.
+	ctx    context.Context
+	cancel context.CancelFunc
 }
 
 // NewNotifier returns a Notifier, or nil when no SMTP server is configured
-// (cfg.SMTPAddr empty). A nil *Notifier is valid: Disabled and Wait do nothing.
+// (cfg.SMTPAddr empty). A nil *Notifier is valid: Disabled, Start and Stop do
+// nothing.
 func NewNotifier(st *store.Store, cfg config.Config, logger *slog.Logger) *Notifier {
 	if cfg.SMTPAddr == "" {
 		return nil
@@ -48,7 +45,9 @@ func NewNotifier(st *store.Store, cfg config.Config, logger *slog.Logger) *Notif
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Notifier{st: st, cfg: cfg, logger: logger.With("component", "webhooks")}
+	n := &Notifier{st: st, cfg: cfg, logger: logger.With("component", "webhooks")}
+	n.ctx, n.cancel = context.WithCancel(context.Background())
+	return n
 }
 
 // Disabled sends, in the background, the e-mail about webhookID. It has the
@@ -60,7 +59,7 @@ func (n *Notifier) Disabled(webhookID, reason string) {
 	n.wg.Add(1)
 	go func() {
 		defer n.wg.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), smtpTimeout)
+		ctx, cancel := context.WithTimeout(n.ctx, smtpTimeout)
 		defer cancel()
 		if err := n.send(ctx, webhookID, reason); err != nil {
 			n.logger.Warn("webhooks: e-mail about disabled webhook", "webhook_id", webhookID, "err", err)
@@ -68,10 +67,29 @@ func (n *Notifier) Disabled(webhookID, reason string) {
 	}()
 }
 
-// Wait waits for the e-mails in flight.
-func (n *Notifier) Wait() {
-	if n != nil {
+// Start exists for the workers' common lifecycle: a Notifier has no loop of
+// its own, its sends start with each Disabled.
+func (n *Notifier) Start(context.Context) error { return nil }
+
+// Stop waits for the e-mails in flight, or until ctx ends: then it cancels
+// them, waits for them to give up, and returns ctx's error. It is safe to
+// call more than once.
+func (n *Notifier) Stop(ctx context.Context) error {
+	if n == nil {
+		return nil
+	}
+	done := make(chan struct{})
+	go func() {
 		n.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		n.cancel()
+		<-done
+		return fmt.Errorf("delivery: notifier: e-mails in flight cancelled: %w", ctx.Err())
 	}
 }
 
@@ -82,7 +100,7 @@ func (n *Notifier) send(ctx context.Context, webhookID, reason string) error {
 	)
 	err := n.st.Read().QueryRowContext(ctx, `SELECT w.name, w.url, p.name, p.owner_email
 FROM webhooks w JOIN projects p ON p.id = w.project_id WHERE w.id = $1`, webhookID).Scan(&name, &url, &project, &owner)
-	if errors.Is(err, sql.ErrNoRows) {
+	if errors.Is(err, store.ErrNotFound) {
 		return nil // deleted meanwhile: nobody to tell about it
 	}
 	if err != nil {
@@ -120,6 +138,9 @@ func sendMail(ctx context.Context, cfg config.Config, to, subject, body string) 
 	}
 	deadline, _ := ctx.Deadline()
 	_ = conn.SetDeadline(deadline)
+	// A cancelled ctx (Stop's deadline) ends the exchange at once.
+	stopClose := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stopClose()
 	c, err := smtp.NewClient(conn, host)
 	if err != nil {
 		conn.Close()
