@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/codeqr/codeqr/internal/config"
+	"github.com/codeqr/codeqr/internal/ids"
 	"github.com/codeqr/codeqr/internal/netguard"
 	"github.com/codeqr/codeqr/internal/store"
 )
@@ -31,8 +32,17 @@ import (
 // that the per-transaction cost (the SQLite fsync, a PostgreSQL round trip)
 // vanishes, small enough that one transaction never holds the writer for long.
 const (
-	maxBatch      = 500
-	leaseGrace    = 30 * time.Second
+	maxBatch = 500
+	// leaseMargin is what a lease holds beyond one delivery timeout, and
+	// renewEvery how often the leases of held rows are renewed: a node that
+	// dies (kill -9) holds its rows at most one delivery timeout plus this
+	// margin after its last renewal.
+	leaseMargin = 3 * time.Second
+	renewEvery  = time.Second
+	// sendMargin is the lease a send needs left beyond its own timeout to
+	// start: a send that starts always ends while its row is still leased
+	// here, so no other node can send the row meanwhile.
+	sendMargin    = 500 * time.Millisecond
 	pollInterval  = 200 * time.Millisecond
 	coalesceWait  = 2 * time.Millisecond
 	resultsBuffer = 1024
@@ -54,9 +64,11 @@ const (
 // completion each cover up to maxBatch rows in one transaction, and HTTP sends
 // run concurrently in between.
 //
-// Claims are leases (lease_until) rather than status changes: a node that dies
-// with claimed rows simply lets the leases run out (two delivery timeouts + 30 s, see lease)
-// and any node sends them again — at least once, never lost. On PostgreSQL
+// Claims are leases (lease_until, lease_owner) rather than status changes: a
+// node renews the leases of the rows it holds every second (renewLeases), and
+// a node that dies with claimed rows simply lets them run out — one delivery
+// timeout plus leaseMargin after its last renewal, see lease — and any node
+// sends them again: at least once, never lost. On PostgreSQL
 // several nodes claim concurrently with FOR UPDATE SKIP LOCKED. Leases are
 // written and judged by the database's clock (Dialect.NowMillis), so nodes
 // whose clocks drift apart never steal each other's rows early.
@@ -78,17 +90,27 @@ type Deliverer struct {
 	freed   chan struct{} // a send finished, slots are free again
 	results chan result
 
-	mu       sync.Mutex
-	state    int
-	held     int                // rows claimed here and not yet handed to the completer
-	perHook  map[string]int     // the same, per webhook
-	sending  map[string]int     // sends in progress per webhook (≤ WebhookConcurrency)
-	queued   map[string][]job   // claimed rows waiting for a send slot of their webhook
-	leased   map[int64]struct{} // claimed here and not yet completed
-	cancel   context.CancelFunc // stops the claim loop
-	loopDone chan struct{}      // closed when the claim loop has returned
-	complete chan struct{}      // closed when the completer has flushed
-	sends    sync.WaitGroup     // in-flight sends
+	mu      sync.Mutex
+	state   int
+	held    int              // rows claimed here and not yet handed to the completer
+	perHook map[string]int   // the same, per webhook
+	sending map[string]int   // sends in progress per webhook (≤ WebhookConcurrency)
+	queued  map[string][]job // claimed rows waiting for a send slot of their webhook
+	// leased are the rows claimed here and not yet completed, with when
+	// their lease runs out by this process's monotonic clock (the zero time
+	// once a renewal found the row no longer ours). renewedAt is the last
+	// successful renewal by opts.now.
+	leased    map[int64]time.Time
+	renewedAt time.Time
+	// owner names this deliverer in lease_owner, so that renewing and handing
+	// back touch only rows that are still its own.
+	owner     string
+	stopRenew chan struct{}
+	renewDone chan struct{}
+	cancel    context.CancelFunc // stops the claim loop
+	loopDone  chan struct{}      // closed when the claim loop has returned
+	complete  chan struct{}      // closed when the completer has flushed
+	sends     sync.WaitGroup     // in-flight sends
 	// sendCtx is the context of every send and of reading claimed rows;
 	// Stop cancels it when its deadline nears, and the rows whose sends it
 	// cut short are handed back rather than recorded as failures.
@@ -173,7 +195,8 @@ func newDeliverer(st *store.Store, cfg config.Config, logger *slog.Logger, reg p
 		perHook: map[string]int{},
 		sending: map[string]int{},
 		queued:  map[string][]job{},
-		leased:  map[int64]struct{}{},
+		leased:  map[int64]time.Time{},
+		owner:   ids.Random(20),
 	}
 	d.sendCtx, d.cancelSends = context.WithCancel(context.Background())
 	d.writeCtx, d.cancelWrites = context.WithCancel(context.Background())
@@ -214,8 +237,10 @@ func (d *Deliverer) Start(ctx context.Context) error {
 	d.loopDone = make(chan struct{})
 	d.complete = make(chan struct{})
 	d.state = stateRunning
+	d.stopRenew, d.renewDone = make(chan struct{}), make(chan struct{})
 	go d.completer()
 	go d.claimLoop(loopCtx)
+	go d.renewLoop()
 	return nil
 }
 
@@ -272,6 +297,8 @@ func (d *Deliverer) stop(ctx context.Context) error {
 	if err := d.releaseLeases(ctx); err != nil {
 		errs = append(errs, err)
 	}
+	close(d.stopRenew)
+	<-d.renewDone
 	d.client.CloseIdleConnections()
 	return errors.Join(errs...)
 }
@@ -311,8 +338,9 @@ func (d *Deliverer) releaseLeases(ctx context.Context) error {
 	for len(ids) > 0 {
 		chunk := ids[:min(len(ids), maxBatch)]
 		ids = ids[len(chunk):]
+		args := append([]any{d.owner}, chunk...)
 		err := d.st.InTx(ctx, func(tx *store.Tx) error {
-			_, err := tx.ExecContext(ctx, "UPDATE deliveries SET lease_until = 0 WHERE status = 'pending' AND id IN ("+store.Placeholders(1, len(chunk))+")", chunk...)
+			_, err := tx.ExecContext(ctx, "UPDATE deliveries SET lease_until = 0 WHERE status = 'pending' AND lease_owner = $1 AND id IN ("+store.Placeholders(2, len(chunk))+")", args...)
 			return err
 		})
 		if err != nil {
@@ -412,6 +440,9 @@ func (d *Deliverer) claim(ctx context.Context) (bool, error) {
 	}
 	excluded, limited := d.limits.restrict(now, excluded, partial, limit)
 	leaseMs, nowMs := d.lease().Milliseconds(), store.Millis(now)
+	// The lease as this node counts it starts before the claim does, so it
+	// never outlasts the one the database holds.
+	claimBegan := time.Now()
 	dbNow := d.st.Dialect().NowMillis()
 	type claimed struct {
 		id        int64
@@ -440,14 +471,14 @@ func (d *Deliverer) claim(ctx context.Context) (bool, error) {
 		}
 		for w, n := range limited {
 			if n = min(n, free-len(rows)); n > 0 {
-				q, args := limitedClaimSQL(d.st.Dialect().SkipLocked(), dbNow, leaseMs, nowMs, w, n)
+				q, args := limitedClaimSQL(d.st.Dialect().SkipLocked(), dbNow, leaseMs, nowMs, w, n, d.owner)
 				if err := run(q, args); err != nil {
 					return err
 				}
 			}
 		}
 		if rest := free - len(rows); rest > 0 {
-			q, args := claimSQL(d.st.Dialect().SkipLocked(), dbNow, leaseMs, nowMs, rest, limit, excluded, partial)
+			q, args := claimSQL(d.st.Dialect().SkipLocked(), dbNow, leaseMs, nowMs, rest, limit, excluded, partial, d.owner)
 			return run(q, args)
 		}
 		return nil
@@ -465,7 +496,7 @@ func (d *Deliverer) claim(ctx context.Context) (bool, error) {
 	for i, c := range rows {
 		ids[i] = c.id
 		d.limits.take(now, c.webhookID)
-		d.leased[c.id] = struct{}{}
+		d.leased[c.id] = claimBegan.Add(d.lease())
 		d.perHook[c.webhookID]++
 		d.held++
 	}
@@ -513,10 +544,10 @@ func (d *Deliverer) claim(ctx context.Context) (bool, error) {
 // left out of the scan; the others get at most as many rows as they have room
 // for (ROW_NUMBER per webhook), so one slow receiver can never take the batch.
 // Caps are generated integers and inlined; every string is a placeholder.
-func claimSQL(skipLocked, dbNow string, leaseMs, now int64, free, perWebhook int, excluded []any, partial map[string]int) (string, []any) {
-	args := []any{leaseMs, now, free + perWebhook, free}
+func claimSQL(skipLocked, dbNow string, leaseMs, now int64, free, perWebhook int, excluded []any, partial map[string]int, owner string) (string, []any) {
+	args := []any{leaseMs, now, free + perWebhook, free, owner}
 	var b strings.Builder
-	b.WriteString(`UPDATE deliveries SET lease_until = ` + dbNow + ` + $1 WHERE id IN (
+	b.WriteString(`UPDATE deliveries SET lease_until = ` + dbNow + ` + $1, lease_owner = $5 WHERE id IN (
   SELECT id FROM (
     SELECT id, next_attempt_at, ROW_NUMBER() OVER (PARTITION BY webhook_id ORDER BY next_attempt_at, id) AS rn, `)
 	if len(partial) == 0 {
@@ -590,11 +621,113 @@ WHERE d.id IN (`+store.Placeholders(1, len(ids))+")", ids...)
 // way. A webhook at this limit is left out of claims.
 func (d *Deliverer) holdLimit() int { return 2 * d.cfg.WebhookConcurrency }
 
-// lease is how long a claim holds its rows. A queued row waits for at most one
-// send of its webhook (each slot frees within the delivery timeout) and then
-// takes at most one delivery timeout itself, so two timeouts plus a margin
-// cover every row that is still alive; a crashed node's rows come back after it.
-func (d *Deliverer) lease() time.Duration { return 2*d.cfg.DeliveryTimeout + leaseGrace }
+// lease is how long a claim or a renewal holds its rows: one delivery timeout
+// and leaseMargin. A send starts only with a timeout and sendMargin of its
+// lease left (holds), and renewals every renewEvery keep the leases of queued
+// and sending rows full while the node lives; a crashed node's rows come
+// back one lease after its last renewal.
+func (d *Deliverer) lease() time.Duration { return d.cfg.DeliveryTimeout + leaseMargin }
+
+// holds reports whether the row is still this node's to send now: leased here
+// with enough lease left that the send ends before the lease does.
+func (d *Deliverer) holds(id int64) bool {
+	d.mu.Lock()
+	end, ok := d.leased[id]
+	d.mu.Unlock()
+	return ok && time.Until(end) >= d.cfg.DeliveryTimeout+sendMargin
+}
+
+// forget drops a row this node will neither send nor hand back (its lease
+// ran out, or another node owns it now).
+func (d *Deliverer) forget(id int64) {
+	d.mu.Lock()
+	delete(d.leased, id)
+	d.mu.Unlock()
+}
+
+// renewLoop renews the leases of held rows every renewEvery until Stop has
+// handed back what it could.
+func (d *Deliverer) renewLoop() {
+	defer close(d.renewDone)
+	t := time.NewTicker(renewEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-d.stopRenew:
+			return
+		case <-t.C:
+			if err := d.renewLeases(); err != nil {
+				d.logger.Warn("webhooks: renew delivery leases; sends stop starting once their leases run short", "err", err)
+			}
+		}
+	}
+}
+
+// renewLeases extends, in one statement per maxBatch rows, the leases of every
+// row held here that is still pending and still this node's (lease_owner). A
+// row it does not get back is no longer ours: it is marked so, and is not sent.
+func (d *Deliverer) renewLeases() error {
+	d.mu.Lock()
+	ids := make([]any, 0, len(d.leased))
+	for id, end := range d.leased {
+		if !end.IsZero() {
+			ids = append(ids, id)
+		}
+	}
+	d.mu.Unlock()
+	if len(ids) == 0 {
+		return nil
+	}
+	began, beganByClock := time.Now(), d.opts.now()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*renewEvery)
+	defer cancel()
+	renewed := make(map[int64]bool, len(ids))
+	dbNow := d.st.Dialect().NowMillis()
+	for rest := ids; len(rest) > 0; {
+		chunk := rest[:min(len(rest), maxBatch)]
+		rest = rest[len(chunk):]
+		args := append([]any{d.lease().Milliseconds(), d.owner}, chunk...)
+		var got []int64
+		err := d.st.InTx(ctx, func(tx *store.Tx) error {
+			got = got[:0]
+			rows, err := tx.QueryContext(ctx, "UPDATE deliveries SET lease_until = "+dbNow+" + $1 WHERE status = 'pending' AND lease_owner = $2 AND id IN ("+
+				store.Placeholders(3, len(chunk))+") RETURNING id", args...)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var id int64
+				if err := rows.Scan(&id); err != nil {
+					return err
+				}
+				got = append(got, id)
+			}
+			return rows.Err()
+		})
+		if err != nil {
+			return err
+		}
+		for _, id := range got {
+			renewed[id] = true
+		}
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, v := range ids {
+		id := v.(int64)
+		if _, still := d.leased[id]; !still {
+			continue // completed meanwhile
+		}
+		if renewed[id] {
+			d.leased[id] = began.Add(d.lease())
+		} else {
+			d.leased[id] = time.Time{}
+		}
+	}
+	d.renewedAt = beganByClock
+	return nil
+}
 
 // dispatch sends j now if its webhook has a free slot, else queues it.
 func (d *Deliverer) dispatch(j job) {
@@ -674,11 +807,18 @@ type result struct {
 func (d *Deliverer) sendLoop(j job) {
 	defer d.sends.Done()
 	for {
-		d.m.inFlight.Inc()
-		r := d.attempt(j)
-		d.m.inFlight.Dec()
-		if !r.abandoned {
-			d.results <- r
+		if d.holds(j.id) {
+			d.m.inFlight.Inc()
+			r := d.attempt(j)
+			d.m.inFlight.Dec()
+			if !r.abandoned {
+				d.results <- r
+			}
+		} else {
+			// Renewals failed for too long, or another node has the row:
+			// sending it now could send it twice. Whoever holds it next does.
+			d.forget(j.id)
+			d.logger.Warn("webhooks: lease ran short; delivery left to the next claim", "delivery_id", j.id)
 		}
 		var ok bool
 		j, ok = d.next(j.webhookID)
@@ -857,6 +997,12 @@ func (d *Deliverer) completeBatch(batch []result) {
 			leaseEnd = r.leaseEnd
 		}
 	}
+	// Renewals extend what the claim gave.
+	d.mu.Lock()
+	if !d.renewedAt.IsZero() {
+		leaseEnd = later(leaseEnd, d.renewedAt.Add(d.lease()))
+	}
+	d.mu.Unlock()
 	// Leave one delivery timeout for the write itself.
 	leaseEnd = leaseEnd.Add(-d.cfg.DeliveryTimeout)
 	var err error
@@ -884,6 +1030,13 @@ func (d *Deliverer) completeBatch(batch []result) {
 		}
 	}
 	d.logger.Error("webhooks: write delivery outcomes; they will be sent again when their leases expire", "err", err, "count", len(batch))
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // stopping reports whether Stop has been called.

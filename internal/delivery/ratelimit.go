@@ -102,11 +102,11 @@ func (rl *rateLimits) restrict(now time.Time, excluded []any, partial map[string
 
 // limitedClaimSQL leases up to n due rows of one rate-limited webhook.
 // dbNow, leaseMs and now are as for claimSQL.
-func limitedClaimSQL(skipLocked, dbNow string, leaseMs, now int64, webhookID string, n int) (string, []any) {
-	return `UPDATE deliveries SET lease_until = ` + dbNow + ` + $1 WHERE id IN (
+func limitedClaimSQL(skipLocked, dbNow string, leaseMs, now int64, webhookID string, n int, owner string) (string, []any) {
+	return `UPDATE deliveries SET lease_until = ` + dbNow + ` + $1, lease_owner = $5 WHERE id IN (
   SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $2 AND lease_until < ` + dbNow + ` AND webhook_id = $3
   ORDER BY next_attempt_at, id LIMIT $4` + skipLocked + `
-) RETURNING id, event_id, webhook_id, attempts`, []any{leaseMs, now, webhookID, n}
+) RETURNING id, event_id, webhook_id, attempts`, []any{leaseMs, now, webhookID, n, owner}
 }
 
 func isExcluded(excluded []any, id string) bool {

@@ -468,8 +468,8 @@ func TestReceiverRefusingConnections(t *testing.T) {
 
 // Two nodes on one PostgreSQL database share the creates; one is killed with
 // SIGKILL mid-stream. The survivor sends everything, including the rows the
-// dead node had claimed, once their leases (2 × delivery timeout + 30 s) run
-// out.
+// dead node had claimed, once their leases (delivery timeout + 3 s after the
+// dead node's last renewal) run out.
 func TestTwoNodesOneKilled(t *testing.T) {
 	t.Parallel()
 	databaseURL := storetest.PostgresURL(t)
