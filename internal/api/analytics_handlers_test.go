@@ -51,7 +51,7 @@ func newAnalyticsEnv(t *testing.T, st *store.Store) *analyticsEnv {
 	cfg := config.Config{BaseURL: "https://go.test"}.WithDefaults()
 	tg := tags.NewService(st, nil)
 	ev := events.NewWriter(nil, nil)
-	ls := links.NewService(st, ev, tg, cfg)
+	ls := links.NewService(st, ev, tg, cfg, nil)
 	newLink := func(project string) string {
 		l, err := ls.Create(ctx, project, links.CreateRequest{URL: "https://shop.example/" + ids.Random(6)})
 		if err != nil {
@@ -59,7 +59,7 @@ func newAnalyticsEnv(t *testing.T, st *store.Store) *analyticsEnv {
 		}
 		return l.ID
 	}
-	pg, err := pages.NewService(st, ev, tg, cfg).Create(ctx, proj1.ID, pages.CreateRequest{Title: "Hello", Published: true})
+	pg, err := pages.NewService(st, ev, tg, cfg, nil).Create(ctx, proj1.ID, pages.CreateRequest{Title: "Hello", Published: true})
 	if err != nil {
 		t.Fatal(err)
 	}

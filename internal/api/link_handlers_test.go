@@ -48,7 +48,7 @@ func newLinkEnv(t *testing.T, st *store.Store) *linkEnv {
 	cfg := config.Config{BaseURL: "https://go.test"}.WithDefaults()
 	tg := tags.NewService(st, nil)
 	s := api.New(api.Deps{Config: cfg, Store: st, Projects: ps, Tags: tg,
-		Links: links.NewService(st, events.NewWriter(nil, nil), tg, cfg)})
+		Links: links.NewService(st, events.NewWriter(nil, nil), tg, cfg, nil)})
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	return &linkEnv{srv: srv, st: st, key: key, ro: ro, other: other}

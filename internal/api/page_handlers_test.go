@@ -50,7 +50,7 @@ func newPgEnv(t *testing.T, st *store.Store) *pgEnv {
 	tg := tags.NewService(st, nil)
 	h := api.New(api.Deps{
 		Config: cfg, Store: st, Projects: ps, Tags: tg,
-		Pages:   pages.NewService(st, ev, tg, cfg),
+		Pages:   pages.NewService(st, ev, tg, cfg, nil),
 		Domains: domains.NewService(st, nil),
 	}).Handler()
 	srv := httptest.NewServer(h)
@@ -348,7 +348,7 @@ func TestPagesCRUDAndEvents(t *testing.T) {
 		}
 
 		// GetBySlug finds it by its new slug only.
-		svc := pages.NewService(st, events.NewWriter(nil, nil), nil, config.Config{BaseURL: "https://go.example.com"})
+		svc := pages.NewService(st, events.NewWriter(nil, nil), nil, config.Config{BaseURL: "https://go.example.com"}, nil)
 		if got, err := svc.GetBySlug(context.Background(), "launch-2"); err != nil || got.ID != p.ID {
 			t.Fatalf("GetBySlug: %v %v", got.ID, err)
 		}

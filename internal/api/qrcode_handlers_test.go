@@ -48,7 +48,7 @@ func newQREnv(t *testing.T, st *store.Store) *qrEnv {
 	}
 	ev := events.NewWriter(nil, nil)
 	tg := tags.NewService(st, nil)
-	h := api.New(api.Deps{Config: cfg, Store: st, Projects: ps, Tags: tg, QRCodes: qrcodes.NewService(st, ev, tg, cfg)}).Handler()
+	h := api.New(api.Deps{Config: cfg, Store: st, Projects: ps, Tags: tg, QRCodes: qrcodes.NewService(st, ev, tg, cfg, nil, nil)}).Handler()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &qrEnv{t: t, st: st, srv: srv, key: key, key2: key2, p1: p1.ID, p2: p2.ID}
