@@ -2,7 +2,6 @@ package public_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -12,35 +11,10 @@ import (
 	"github.com/codeqr/codeqr/internal/links"
 	"github.com/codeqr/codeqr/internal/projects"
 	"github.com/codeqr/codeqr/internal/public"
-	"github.com/codeqr/codeqr/internal/store"
 	"github.com/codeqr/codeqr/internal/store/storetest"
 	"github.com/codeqr/codeqr/internal/tags"
 	"github.com/codeqr/codeqr/internal/testkit"
 )
-
-// twoNodes opens the same database twice, as two server processes would.
-func twoNodes(t *testing.T, dialect string) (*store.Store, *store.Store) {
-	t.Helper()
-	ctx := context.Background()
-	var url, path string
-	if dialect == "postgres" {
-		url = storetest.PostgresURL(t)
-	} else {
-		path = filepath.Join(t.TempDir(), "codeqr.db")
-	}
-	open := func() *store.Store {
-		st, err := store.Open(ctx, url, path, store.Options{MaxConns: 4})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		if _, err := st.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
-		return st
-	}
-	return open(), open()
-}
 
 func TestResolversOnTwoNodesSeeEachOthersChanges(t *testing.T) {
 	t.Parallel()
@@ -48,7 +22,7 @@ func TestResolversOnTwoNodesSeeEachOthersChanges(t *testing.T) {
 		t.Run(dialect, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			stA, stB := twoNodes(t, dialect)
+			stA, stB := storetest.TwoNodes(t, dialect)
 			resA := public.NewResolver(stA, public.ResolverOptions{})
 			resB := public.NewResolver(stB, public.ResolverOptions{})
 			busA := cache.New(stA, cache.Options{}, resA)
