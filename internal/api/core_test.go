@@ -11,11 +11,13 @@ import (
 	"testing"
 
 	"github.com/codeqr/codeqr/internal/api"
+	"github.com/codeqr/codeqr/internal/app"
 	"github.com/codeqr/codeqr/internal/config"
 	"github.com/codeqr/codeqr/internal/projects"
 	"github.com/codeqr/codeqr/internal/store"
 	"github.com/codeqr/codeqr/internal/store/storetest"
 	"github.com/codeqr/codeqr/internal/tags"
+	"github.com/codeqr/codeqr/internal/testserver"
 )
 
 type coreEnv struct {
@@ -29,7 +31,8 @@ type coreEnv struct {
 func newCoreEnv(t *testing.T, st *store.Store) *coreEnv {
 	t.Helper()
 	ctx := context.Background()
-	ps := projects.NewService(st, nil)
+	a, srv := testserver.Run(t, st, config.Config{BaseURL: "https://go.test"}.WithDefaults(), app.Options{})
+	ps := a.Projects
 	_, key, _, err := ps.EnsureWithKey(ctx, "p1", "test", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -42,10 +45,6 @@ func newCoreEnv(t *testing.T, st *store.Store) *coreEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := config.Config{BaseURL: "https://go.test"}.WithDefaults()
-	s := api.New(api.Deps{Config: cfg, Store: st, Projects: ps, Tags: tags.NewService(st, nil)})
-	srv := httptest.NewServer(s.Handler())
-	t.Cleanup(srv.Close)
 	return &coreEnv{srv: srv, st: st, key: key, roKey: ro, otherKy: other}
 }
 

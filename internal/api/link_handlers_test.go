@@ -11,14 +11,14 @@ import (
 	"testing"
 
 	"github.com/codeqr/codeqr/internal/api"
+	"github.com/codeqr/codeqr/internal/app"
 	"github.com/codeqr/codeqr/internal/config"
 	"github.com/codeqr/codeqr/internal/errs"
-	"github.com/codeqr/codeqr/internal/events"
 	"github.com/codeqr/codeqr/internal/links"
 	"github.com/codeqr/codeqr/internal/projects"
 	"github.com/codeqr/codeqr/internal/store"
 	"github.com/codeqr/codeqr/internal/store/storetest"
-	"github.com/codeqr/codeqr/internal/tags"
+	"github.com/codeqr/codeqr/internal/testserver"
 )
 
 type linkEnv struct {
@@ -32,7 +32,8 @@ type linkEnv struct {
 func newLinkEnv(t *testing.T, st *store.Store) *linkEnv {
 	t.Helper()
 	ctx := context.Background()
-	ps := projects.NewService(st, nil)
+	a, srv := testserver.Run(t, st, config.Config{BaseURL: "https://go.test"}.WithDefaults(), app.Options{})
+	ps := a.Projects
 	_, key, _, err := ps.EnsureWithKey(ctx, "p1", "test", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -45,12 +46,6 @@ func newLinkEnv(t *testing.T, st *store.Store) *linkEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := config.Config{BaseURL: "https://go.test"}.WithDefaults()
-	tg := tags.NewService(st, nil)
-	s := api.New(api.Deps{Config: cfg, Store: st, Projects: ps, Tags: tg,
-		Links: links.NewService(st, events.NewWriter(nil, nil), tg, cfg, nil)})
-	srv := httptest.NewServer(s.Handler())
-	t.Cleanup(srv.Close)
 	return &linkEnv{srv: srv, st: st, key: key, ro: ro, other: other}
 }
 

@@ -6,21 +6,19 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/codeqr/codeqr/internal/api"
+	"github.com/codeqr/codeqr/internal/app"
 	"github.com/codeqr/codeqr/internal/config"
-	"github.com/codeqr/codeqr/internal/domains"
 	"github.com/codeqr/codeqr/internal/events"
 	"github.com/codeqr/codeqr/internal/pages"
 	"github.com/codeqr/codeqr/internal/projects"
 	"github.com/codeqr/codeqr/internal/store"
 	"github.com/codeqr/codeqr/internal/store/storetest"
-	"github.com/codeqr/codeqr/internal/tags"
+	"github.com/codeqr/codeqr/internal/testserver"
 )
 
 // pgEnv is a running API with two projects: key is p1's, otherKey p2's.
@@ -37,7 +35,8 @@ func newPgEnv(t *testing.T, st *store.Store) *pgEnv {
 	t.Helper()
 	ctx := context.Background()
 	cfg := config.Config{BaseURL: "https://go.example.com"}.WithDefaults()
-	ps := projects.NewService(st, nil)
+	a, srv := testserver.Run(t, st, cfg, app.Options{})
+	ps := a.Projects
 	p1, key, _, err := ps.EnsureWithKey(ctx, "p1", "test", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -46,15 +45,6 @@ func newPgEnv(t *testing.T, st *store.Store) *pgEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev := events.NewWriter(nil, nil)
-	tg := tags.NewService(st, nil)
-	h := api.New(api.Deps{
-		Config: cfg, Store: st, Projects: ps, Tags: tg,
-		Pages:   pages.NewService(st, ev, tg, cfg, nil),
-		Domains: domains.NewService(st, nil),
-	}).Handler()
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
 	return &pgEnv{t: t, st: st, url: srv.URL, key: key, otherKey: other, projectID: p1.ID}
 }
 

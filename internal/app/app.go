@@ -68,7 +68,8 @@ type Options struct {
 	// fresh registry (with codeqr's metrics only).
 	Registry *prometheus.Registry
 	// Clock is the time of the public handlers and caches (link expiry,
-	// interaction timestamps, cache TTLs). nil means time.Now.
+	// interaction timestamps, cache TTLs) and of analytics' relative ranges.
+	// nil means time.Now.
 	Clock func() time.Time
 	// CachePollInterval is how often other nodes' changes are read
 	// (cache.Options.PollInterval). Zero means the default, 50ms.
@@ -182,6 +183,9 @@ func New(o Options) (*App, error) {
 		Links: a.Links, QRCodes: a.QRCodes, Pages: a.Pages, Flusher: a.Interactions, Logger: logger})
 	a.Partners = partners.NewService(st, eventWriter, a.Links, cfg)
 	a.Analytics = analytics.NewService(st)
+	if o.Clock != nil {
+		a.Analytics.WithClock(o.Clock)
+	}
 	a.Public = public.New(public.Options{Config: cfg, Store: st, Resolver: resolver, PageCache: pageCache,
 		Pages: a.Pages, Leads: a.Conversions, Recorder: a.Interactions, Enricher: enricher, Logger: logger, Clock: o.Clock})
 
