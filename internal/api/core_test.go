@@ -17,6 +17,7 @@ import (
 	"github.com/codeqr/codeqr/internal/store"
 	"github.com/codeqr/codeqr/internal/store/storetest"
 	"github.com/codeqr/codeqr/internal/tags"
+	"github.com/codeqr/codeqr/internal/testkit"
 	"github.com/codeqr/codeqr/internal/testserver"
 )
 
@@ -48,14 +49,6 @@ func newCoreEnv(t *testing.T, st *store.Store) *coreEnv {
 	return &coreEnv{srv: srv, st: st, key: key, roKey: ro, otherKy: other}
 }
 
-type apiErr struct {
-	Error struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-		DocURL  string `json:"doc_url"`
-	} `json:"error"`
-}
-
 func (e *coreEnv) do(t *testing.T, method, path, key string, body io.Reader, header ...string) (int, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(method, e.srv.URL+path, body)
@@ -79,13 +72,7 @@ func (e *coreEnv) do(t *testing.T, method, path, key string, body io.Reader, hea
 
 func wantError(t *testing.T, status int, body []byte, wantStatus int, wantCode string) {
 	t.Helper()
-	if status != wantStatus {
-		t.Fatalf("status %d, want %d: %s", status, wantStatus, body)
-	}
-	var e apiErr
-	if err := json.Unmarshal(body, &e); err != nil || e.Error.Code != wantCode || e.Error.Message == "" || !strings.HasSuffix(e.Error.DocURL, "#"+wantCode) {
-		t.Fatalf("error body %s, want code %s", body, wantCode)
-	}
+	testkit.WantError(t, status, body, wantStatus, wantCode)
 }
 
 func TestAuthAndErrors(t *testing.T) {

@@ -18,6 +18,7 @@ import (
 	"github.com/codeqr/codeqr/internal/projects"
 	"github.com/codeqr/codeqr/internal/store"
 	"github.com/codeqr/codeqr/internal/store/storetest"
+	"github.com/codeqr/codeqr/internal/testkit"
 	"github.com/codeqr/codeqr/internal/testserver"
 )
 
@@ -77,19 +78,7 @@ func (e *linkEnv) do(t *testing.T, method, path, key, body string) (int, []byte)
 // wantLinkError checks the status and the documented error body.
 func wantLinkError(t *testing.T, status int, body []byte, wantStatus int, wantCode, mention string) {
 	t.Helper()
-	if status != wantStatus {
-		t.Fatalf("status %d, want %d: %s", status, wantStatus, body)
-	}
-	var e struct {
-		Error struct {
-			Code    string `json:"code"`
-			Message string `json:"message"`
-			DocURL  string `json:"doc_url"`
-		} `json:"error"`
-	}
-	if err := json.Unmarshal(body, &e); err != nil || e.Error.Code != wantCode || e.Error.Message == "" || !strings.HasSuffix(e.Error.DocURL, "#"+wantCode) {
-		t.Fatalf("error body %s, want code %s", body, wantCode)
-	}
+	e := testkit.WantError(t, status, body, wantStatus, wantCode)
 	if !strings.Contains(e.Error.Message, mention) {
 		t.Fatalf("error message %q does not mention %q", e.Error.Message, mention)
 	}

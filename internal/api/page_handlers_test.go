@@ -18,6 +18,7 @@ import (
 	"github.com/codeqr/codeqr/internal/projects"
 	"github.com/codeqr/codeqr/internal/store"
 	"github.com/codeqr/codeqr/internal/store/storetest"
+	"github.com/codeqr/codeqr/internal/testkit"
 	"github.com/codeqr/codeqr/internal/testserver"
 )
 
@@ -91,16 +92,7 @@ func (e *pgEnv) must(want int, method, path, body string) json.RawMessage {
 // wantError checks the documented error body.
 func (e *pgEnv) wantError(b json.RawMessage, code string) string {
 	e.t.Helper()
-	var body struct {
-		Error struct {
-			Code    string `json:"code"`
-			Message string `json:"message"`
-			DocURL  string `json:"doc_url"`
-		} `json:"error"`
-	}
-	if err := json.Unmarshal(b, &body); err != nil {
-		e.t.Fatalf("error body %s: %v", b, err)
-	}
+	body := testkit.DecodeError(e.t, b)
 	if body.Error.Code != code || body.Error.Message == "" || !strings.HasSuffix(body.Error.DocURL, "#"+code) {
 		e.t.Fatalf("error body %s: want code %s with a message and doc_url", b, code)
 	}

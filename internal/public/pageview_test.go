@@ -14,6 +14,7 @@ import (
 	"github.com/codeqr/codeqr/internal/pages"
 	"github.com/codeqr/codeqr/internal/store"
 	"github.com/codeqr/codeqr/internal/store/storetest"
+	"github.com/codeqr/codeqr/internal/testkit"
 	"github.com/codeqr/codeqr/internal/testserver"
 )
 
@@ -312,12 +313,6 @@ func TestHostedPageCacheAcrossNodes(t *testing.T) {
 			Blocks: pages.Optional[[]pages.Block]{Set: true, Value: []pages.Block{{Type: pages.BlockHeading, Text: sp("Second heading")}}}}); err != nil {
 			t.Fatal(err)
 		}
-		deadline := time.Now().Add(5 * time.Second)
-		for !strings.Contains(get2(), "Second heading") {
-			if time.Now().After(deadline) {
-				t.Fatal("node 2 still serves the old page after 5 s")
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+		testkit.Wait(t, 5*time.Second, "node 2 to serve the new page", func() bool { return strings.Contains(get2(), "Second heading") })
 	})
 }
