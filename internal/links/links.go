@@ -11,7 +11,6 @@ package links
 import (
 	"cmp"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -337,9 +336,6 @@ func (s *Service) match(ctx context.Context, tx *store.Tx, projectID string, req
 	default:
 		err = tx.QueryRowContext(ctx, "SELECT id FROM links WHERE project_id = $1 AND url = $2 ORDER BY created_at, id LIMIT 1", projectID, req.URL).Scan(&id)
 	}
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", store.ErrNotFound
-	}
 	return id, err
 }
 
@@ -640,7 +636,7 @@ func (s *Service) checkExternalID(ctx context.Context, tx *store.Tx, projectID, 
 	}
 	var other string
 	err := tx.QueryRowContext(ctx, "SELECT id FROM links WHERE project_id = $1 AND external_id = $2 AND id <> $3", projectID, *ext, selfID).Scan(&other)
-	if errors.Is(err, sql.ErrNoRows) {
+	if errors.Is(err, store.ErrNotFound) {
 		return nil
 	}
 	if err != nil {

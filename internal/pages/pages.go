@@ -322,7 +322,7 @@ func (s *Service) emit(ctx context.Context, tx *store.Tx, t events.Type, p Page)
 }
 
 func (s *Service) slugConflict(err error, slug string) error {
-	if s.st.Dialect().IsUniqueViolation(err) {
+	if errors.Is(err, store.ErrUniqueViolation) {
 		return errs.Conflict("slug %q is already taken", slug)
 	}
 	return fmt.Errorf("pages: write: %w", err)
@@ -349,9 +349,6 @@ func (s *Service) scanOne(row interface{ Scan(...any) error }) (Page, error) {
 		created, updated int64
 	)
 	err := row.Scan(&p.ID, &p.ProjectID, &p.Slug, &p.Title, &desc, &blocks, &form, &theme, &p.Published, &p.Views, &p.Leads, &created, &updated)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Page{}, store.ErrNotFound
-	}
 	if err != nil {
 		return Page{}, fmt.Errorf("pages: scan: %w", err)
 	}

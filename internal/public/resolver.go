@@ -222,7 +222,7 @@ func (r *Resolver) query(ctx context.Context, domain, key string) (Target, bool,
 	db := r.st.Read()
 	err := db.QueryRowContext(ctx, "SELECT kind, project_id, resource_id FROM short_keys WHERE domain = $1 AND key = $2",
 		domain, key).Scan(&t.Kind, &t.ProjectID, &t.ResourceID)
-	if errors.Is(err, sql.ErrNoRows) {
+	if errors.Is(err, store.ErrNotFound) {
 		return t, false, nil
 	}
 	if err != nil {
@@ -236,7 +236,7 @@ func (r *Resolver) query(ctx context.Context, domain, key string) (Target, bool,
 	default:
 		return t, false, nil
 	}
-	if errors.Is(err, sql.ErrNoRows) {
+	if errors.Is(err, store.ErrNotFound) {
 		return t, false, nil // the key was just released
 	}
 	if err != nil {

@@ -374,9 +374,6 @@ func (s *Service) scan(row interface{ Scan(...any) error }) (QRCode, error) {
 	err := row.Scan(&q.ID, &q.ProjectID, &q.Type, &q.Static, &url, &content, &domain, &key, &q.FgColor, &q.BgColor,
 		&q.Size, &q.Level, &q.Margin, &logo, &title, &desc, &ext, &q.Archived, &comment, &q.Scans, &lastScanned,
 		&q.Leads, &q.Sales, &q.SaleAmount, &created, &updated)
-	if errors.Is(err, sql.ErrNoRows) {
-		return q, store.ErrNotFound
-	}
 	if err != nil {
 		return q, fmt.Errorf("qrcodes: scan: %w", err)
 	}
@@ -463,7 +460,7 @@ func (s *Service) Info(ctx context.Context, projectID string, q InfoQuery) (QRCo
 func (s *Service) loadBy(ctx context.Context, db store.Querier, projectID, where string, args ...any) (QRCode, error) {
 	var id string
 	err := db.QueryRowContext(ctx, "SELECT id FROM qrcodes WHERE project_id = $1 AND "+where, append([]any{projectID}, args...)...).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
+	if errors.Is(err, store.ErrNotFound) {
 		return QRCode{}, errs.NotFound("QR code not found")
 	}
 	if err != nil {
@@ -626,7 +623,7 @@ func (s *Service) writeErr(err error, q QRCode) error {
 	if err == nil {
 		return nil
 	}
-	if s.st.Dialect().IsUniqueViolation(err) && q.ExternalID != nil {
+	if errors.Is(err, store.ErrUniqueViolation) && q.ExternalID != nil {
 		return errs.Conflict("externalId %q is already used by another QR code", truncate(*q.ExternalID))
 	}
 	return fmt.Errorf("qrcodes: write %s: %w", q.ID, err)
@@ -797,7 +794,7 @@ func (s *Service) match(ctx context.Context, tx *store.Tx, projectID string, in 
 	default:
 		return "", nil
 	}
-	if errors.Is(err, sql.ErrNoRows) {
+	if errors.Is(err, store.ErrNotFound) {
 		return "", nil
 	}
 	if err != nil {

@@ -97,7 +97,7 @@ func (s *Store) ensureMigrationTable(ctx context.Context) error {
 		name       TEXT NOT NULL,
 		applied_at BIGINT NOT NULL
 	)`)
-	if err != nil && !s.dialect.IsUniqueViolation(err) {
+	if err != nil && s.dialect.uniqueViolation(err) == nil {
 		// Two PostgreSQL nodes creating the table at once may collide on the
 		// catalog; the table then exists, which is all we wanted.
 		return fmt.Errorf("store: create schema_migrations: %w", err)

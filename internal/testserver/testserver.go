@@ -170,7 +170,7 @@ func (s *Server) CreateLink(t testing.TB, webhookID string) (eventID string, sta
 			}
 			return eventID, int(respStatus.Int64), sent
 		}
-		if !errors.Is(err, sql.ErrNoRows) {
+		if !errors.Is(err, store.ErrNotFound) {
 			t.Fatal(err)
 		}
 		if time.Now().After(deadline) {

@@ -82,7 +82,7 @@ func (n *Notifier) send(ctx context.Context, webhookID, reason string) error {
 	)
 	err := n.st.Read().QueryRowContext(ctx, `SELECT w.name, w.url, p.name, p.owner_email
 FROM webhooks w JOIN projects p ON p.id = w.project_id WHERE w.id = $1`, webhookID).Scan(&name, &url, &project, &owner)
-	if errors.Is(err, sql.ErrNoRows) {
+	if errors.Is(err, store.ErrNotFound) {
 		return nil // deleted meanwhile: nobody to tell about it
 	}
 	if err != nil {

@@ -2,7 +2,6 @@ package webhooks
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -106,7 +105,7 @@ func (s *Service) RecoveryJob(ctx context.Context, projectID, webhookID, jobID s
 	err := s.st.Read().QueryRowContext(ctx, `SELECT id, webhook_id, since, until, status, total, done, created_at, updated_at
 FROM recovery_jobs WHERE id = $1 AND webhook_id = $2 AND project_id = $3`, jobID, webhookID, projectID).
 		Scan(&j.ID, &j.WebhookID, &since, &until, &j.Status, &j.Total, &j.Done, &created, &updatedAt)
-	if errors.Is(err, sql.ErrNoRows) {
+	if errors.Is(err, store.ErrNotFound) {
 		return RecoveryJob{}, errs.NotFound("no recovery job with this id")
 	}
 	if err != nil {
@@ -216,11 +215,11 @@ WHERE status = 'running' AND lease_until < $1 ORDER BY created_at, id LIMIT 1`, 
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return sql.ErrNoRows // another node took it
+			return store.ErrNotFound // another node took it
 		}
 		return nil
 	})
-	if errors.Is(err, sql.ErrNoRows) {
+	if errors.Is(err, store.ErrNotFound) {
 		return false, nil
 	}
 	if err != nil {

@@ -358,7 +358,7 @@ func scanWebhook(row interface{ Scan(...any) error }) (Webhook, error) {
 		created, updatedAt int64
 	)
 	if err := row.Scan(&w.ID, &w.Name, &w.URL, &w.IncludeBots, &rateLimit, &disabled, &created, &updatedAt); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
+		if errors.Is(err, store.ErrNotFound) {
 			return Webhook{}, errs.NotFound("no webhook with this id")
 		}
 		return Webhook{}, fmt.Errorf("webhooks: scan: %w", err)
@@ -616,7 +616,7 @@ func (s *Service) RotateSecret(ctx context.Context, projectID, id string) (WithS
 	err := s.st.InTx(ctx, func(tx *store.Tx) error {
 		var old string
 		if err := tx.QueryRowContext(ctx, "SELECT secret FROM webhooks WHERE id = $1 AND project_id = $2", id, projectID).Scan(&old); err != nil {
-			if errors.Is(err, sql.ErrNoRows) {
+			if errors.Is(err, store.ErrNotFound) {
 				return errs.NotFound("no webhook with this id")
 			}
 			return fmt.Errorf("webhooks: rotate: %w", err)
@@ -643,7 +643,7 @@ func (s *Service) Secret(ctx context.Context, projectID, id string) (WithSecret,
 	}
 	var secret string
 	if err := s.st.Read().QueryRowContext(ctx, "SELECT secret FROM webhooks WHERE id = $1 AND project_id = $2", id, projectID).Scan(&secret); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
+		if errors.Is(err, store.ErrNotFound) {
 			return WithSecret{}, errs.NotFound("no webhook with this id")
 		}
 		return WithSecret{}, fmt.Errorf("webhooks: secret: %w", err)
@@ -716,7 +716,7 @@ func (s *Service) RetryAttempt(ctx context.Context, projectID, webhookID, attemp
 			JOIN deliveries d ON d.id = a.delivery_id
 			JOIN webhooks w ON w.id = d.webhook_id
 			WHERE a.id = $1 AND a.webhook_id = $2 AND w.project_id = $3`, aid, webhookID, projectID).Scan(&deliveryID)
-		if errors.Is(err, sql.ErrNoRows) {
+		if errors.Is(err, store.ErrNotFound) {
 			return errs.NotFound("no delivery attempt with this id")
 		}
 		if err != nil {
