@@ -17,10 +17,10 @@ type formSubmission struct {
 	Interaction interactions.Interaction
 }
 
-// FormEventName is the lead's eventName: one per page, so a visitor who sends
+// formEventName is the lead's eventName: one per page, so a visitor who sends
 // the same form again is one lead (leads are unique per customer and event
 // name), while forms of different pages each count.
-func FormEventName(p pages.Page) string { return "Form: " + p.Slug }
+func formEventName(p pages.Page) string { return "Form: " + p.Slug }
 
 // Customer details taken from the form: the first email field is the e-mail
 // (and the external id); the name is a field called name / fullName /
@@ -65,5 +65,5 @@ func formLead(s formSubmission) (conversions.FormLead, error) {
 		return conversions.FormLead{}, fmt.Errorf("public: form metadata: %w", err)
 	}
 	return conversions.FormLead{ProjectID: p.ProjectID, PageID: p.ID, ExternalID: externalID, Name: name, Email: email,
-		EventName: FormEventName(p), Metadata: meta, Interaction: in}, nil
+		EventName: formEventName(p), Metadata: meta, Interaction: in}, nil
 }
