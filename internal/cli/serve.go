@@ -20,7 +20,7 @@ import (
 	"github.com/codeqr/codeqr/internal/store"
 )
 
-// runServe runs a server process, in order: config → logger → database →
+// runServe runs a server process, in order: config → logger → databases →
 // migrations → first start → the application (internal/app) → listen →
 // workers → serve → signals → ordered shutdown.
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -44,16 +44,6 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer st.Close()
-	if _, err := st.Migrate(ctx); err != nil {
-		return err
-	}
-	if err := st.CheckSchema(ctx); err != nil {
-		return err
-	}
-	if err := firstStart(ctx, projects.NewService(st, nil), stdout); err != nil {
-		return err
-	}
-
 	// On PostgreSQL, background work (deliveries, interaction batches, cache
 	// invalidation polling) gets its own small pool, so a burst of API
 	// requests holding every connection cannot starve it. SQLite must keep its
@@ -64,6 +54,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		defer background.Close()
+	}
+
+	if _, err := st.Migrate(ctx); err != nil {
+		return err
+	}
+	if err := st.CheckSchema(ctx); err != nil {
+		return err
+	}
+	if err := firstStart(ctx, projects.NewService(st, nil), stdout); err != nil {
+		return err
 	}
 
 	registry := prometheus.NewRegistry()
