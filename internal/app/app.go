@@ -1,7 +1,7 @@
 // Package app builds a whole codeqr application — every domain service, the
 // background workers and the HTTP handler — from one set of Options. It is
-// the only wiring: `codeqr serve`, internal/testserver and the test
-// environments of the packages all call New, so what the tests run is what
+// the only wiring: `codeqr serve` and internal/testserver call New, and test
+// environments run it through testserver.Run, so what the tests run is what
 // the server runs.
 //
 // Life cycle: New constructs everything and starts nothing (no goroutine, no
