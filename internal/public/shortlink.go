@@ -1,13 +1,6 @@
-// Package redirects answers the public short links: GET/HEAD /<key> on any
-// domain the server knows (Host-based). It resolves the key through an
-// in-memory cache (Resolver), applies the link's rules (archived, expiry,
-// password, ios/android/geo targeting, conversion tracking), answers, and
-// hands the enriched interaction to the interactions pipeline — never writing
-// to the database on the request path.
-package redirects
+package public
 
 import (
-	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -15,34 +8,25 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/codeqr/codeqr/internal/config"
 	"github.com/codeqr/codeqr/internal/interactions"
 )
 
-// Recorder takes interactions off the request path (interactions.Pipeline).
-type Recorder interface {
-	Record(interactions.Record)
-}
-
-// Handler serves GET, HEAD and (password form) POST /<key>.
-type Handler struct {
-	res      *Resolver
-	rec      Recorder
-	enr      interactions.Enricher
+// shortLinks serves GET, HEAD and (password form) POST /<key> on any domain
+// the server knows (Host-based). It resolves the key through the Resolver,
+// applies the link's rules (archived, expiry, password, ios/android/geo
+// targeting, conversion tracking), answers, and hands the enriched
+// interaction to the Recorder — never writing to the database on the request
+// path.
+type shortLinks struct {
+	*Server
 	baseHost string // hostname of --base-url, without port
 	base     string // its stored domain (host[:port])
 	scheme   string
-	log      *slog.Logger
-	now      func() time.Time
 }
 
-// NewHandler returns a Handler.
-func NewHandler(res *Resolver, rec Recorder, enr interactions.Enricher, cfg config.Config, log *slog.Logger) *Handler {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	base := strings.ToLower(cfg.BaseDomain())
-	return &Handler{res: res, rec: rec, enr: enr, base: base, scheme: cfg.BaseScheme(), baseHost: hostname(base), log: log, now: time.Now}
+func newShortLinks(s *Server) *shortLinks {
+	base := strings.ToLower(s.cfg.BaseDomain())
+	return &shortLinks{Server: s, base: base, scheme: s.cfg.BaseScheme(), baseHost: hostname(base)}
 }
 
 // maxKeyLen is the longest key the key space accepts (shortlinks.ValidateKey).
@@ -73,7 +57,7 @@ func hostname(h string) string {
 
 // domainOf maps the request's Host to a stored domain: the base domain with or
 // without its port, else the host without port.
-func (h *Handler) domainOf(r *http.Request) string {
+func (h *shortLinks) domainOf(r *http.Request) string {
 	host := strings.ToLower(hostname(r.Host))
 	if host == h.baseHost {
 		return h.base
@@ -81,7 +65,7 @@ func (h *Handler) domainOf(r *http.Request) string {
 	return host
 }
 
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (h *shortLinks) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	key := strings.TrimPrefix(r.URL.Path, "/")
 	if !validKey(key) || len(r.Host) > 255 {
 		notFound(w, r)
@@ -89,7 +73,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	t, found, err := h.res.Lookup(r.Context(), h.domainOf(r), key)
 	if err != nil {
-		h.log.ErrorContext(r.Context(), "redirects: lookup", "err", err)
+		h.log.ErrorContext(r.Context(), "public: lookup", "err", err)
 		page(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
 		return
 	}
@@ -104,7 +88,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.click(w, r, t)
 }
 
-func (h *Handler) click(w http.ResponseWriter, r *http.Request, t Target) {
+func (h *shortLinks) click(w http.ResponseWriter, r *http.Request, t Target) {
 	now := h.now()
 	if t.ExpiresAt != nil && !now.Before(*t.ExpiresAt) {
 		if t.ExpiredURL != "" {
@@ -133,7 +117,7 @@ func (h *Handler) click(w http.ResponseWriter, r *http.Request, t Target) {
 	redirect(w, r, dest)
 }
 
-func (h *Handler) enrich(r *http.Request, now time.Time) interactions.Interaction {
+func (h *shortLinks) enrich(r *http.Request, now time.Time) interactions.Interaction {
 	in := h.enr.Enrich(r, now)
 	if r.Method == http.MethodHead {
 		in.Bot = true
@@ -176,7 +160,7 @@ func withClickID(dest, clickID string) string {
 // passwordOK shows the form (GET/HEAD, or a wrong password) and reports
 // whether the request carries the right password (POST). Nothing is recorded
 // until it does.
-func (h *Handler) passwordOK(w http.ResponseWriter, r *http.Request, t Target) bool {
+func (h *shortLinks) passwordOK(w http.ResponseWriter, r *http.Request, t Target) bool {
 	if r.Method != http.MethodPost {
 		passwordForm(w, r, http.StatusOK, false)
 		return false
@@ -194,7 +178,7 @@ func (h *Handler) passwordOK(w http.ResponseWriter, r *http.Request, t Target) b
 	return true
 }
 
-func (h *Handler) scan(w http.ResponseWriter, r *http.Request, t Target) {
+func (h *shortLinks) scan(w http.ResponseWriter, r *http.Request, t Target) {
 	if r.Method == http.MethodPost {
 		w.Header().Set("Allow", "GET, HEAD")
 		page(w, r, http.StatusMethodNotAllowed, "Method not allowed", "")
