@@ -150,9 +150,8 @@ func New(o Options) (*App, error) {
 	a := &App{Config: cfg, Store: st, Logger: logger, enricher: enricher, draining: make(chan struct{})}
 
 	// Webhook delivery.
-	deliverer := delivery.NewDeliverer(bg, cfg, logger, registry)
 	notifier := delivery.NewNotifier(st, cfg, logger) // nil without --smtp-addr
-	deliverer.OnDisable(notifier.Disabled)
+	deliverer := delivery.NewDeliverer(bg, cfg, delivery.Options{Logger: logger, Registerer: registry, OnDisable: notifier.Disabled})
 	if err := delivery.RegisterQueueMetrics(registry, bg, logger); err != nil {
 		enricher.Close()
 		return nil, fmt.Errorf("metrics: %w", err)
@@ -176,7 +175,8 @@ func New(o Options) (*App, error) {
 	a.QRCodes = qrcodes.NewService(st, eventWriter, a.Tags, cfg, a.Cache, logger)
 	a.Pages = pages.NewService(st, eventWriter, a.Tags, cfg, a.Cache)
 	a.Domains = domains.NewService(st, nil)
-	a.Webhooks = webhooks.NewService(st, eventWriter, a.Tags, cfg).WithNotify(deliverer.Notify).WithRecoveryNotify(recoverer.Notify).WithSamples(samples.All())
+	a.Webhooks = webhooks.NewService(st, eventWriter, cfg, webhooks.Options{
+		Notify: deliverer.Notify, RecoveryNotify: recoverer.Notify, Samples: samples.All(), Clock: o.Clock})
 	a.Interactions = interactions.New(bg, eventWriter, interactions.Options{
 		FlushInterval: cfg.FlushInterval, DedupeWindow: cfg.DedupeWindow, Logger: logger,
 		Links: linkLoader(a.Links), QRCodes: qrCodeLoader(a.QRCodes), Pages: pageLoader(a.Pages),
