@@ -36,7 +36,7 @@ func TestAccessLog(t *testing.T) {
 	var logs syncBuffer
 	cfg := config.Config{BaseURL: "https://go.test", AccessLog: true}.WithDefaults()
 	s := api.New(api.Deps{Config: cfg, Store: st, Projects: projects.NewService(st, nil), Tags: tags.NewService(st, nil),
-		QRCodes: qrcodes.NewService(st, nil, nil, cfg), Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+		QRCodes: qrcodes.NewService(st, nil, nil, cfg, nil, nil), Logger: slog.New(slog.NewTextHandler(&logs, nil)),
 		Public: http.NotFoundHandler()})
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)

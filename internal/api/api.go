@@ -56,11 +56,13 @@ type Deps struct {
 	PageForms http.Handler
 	// Public serves the short links (GET/HEAD/POST /{key}); nil means 404.
 	Public http.Handler
-	// PageViews serves the hosted pages (GET/HEAD /p/{slug}, a *pages.Viewer);
-	// nil means 404.
+	// PageViews serves the hosted pages (GET/HEAD /p/{slug}); nil means 404.
 	PageViews http.Handler
 	// Metrics serves /metrics (Prometheus text); nil means 404.
 	Metrics http.Handler
+	// Dashboard serves every path under /app/ (the browser dashboard, which
+	// does its own authentication); nil means 404.
+	Dashboard http.Handler
 }
 
 // Server routes requests to handlers.
@@ -232,6 +234,9 @@ func (s *Server) routes() (*http.ServeMux, []Route) {
 	}
 	if s.PageViews != nil {
 		publicHTTP("GET /p/{slug}", s.PageViews) // GET patterns also match HEAD
+	}
+	if s.Dashboard != nil {
+		publicHTTP("/app/", s.Dashboard) // it authenticates by itself
 	}
 	if s.Public != nil {
 		publicHTTP("GET /{key}", s.Public)

@@ -28,7 +28,7 @@ func limitedEnv(t *testing.T, st *store.Store, cfg config.Config) *coreEnv {
 	e := newCoreEnv(t, st)
 	ps := projects.NewService(st, nil)
 	s := api.New(api.Deps{Config: cfg.WithDefaults(), Store: st, Projects: ps, Tags: tags.NewService(st, nil),
-		QRCodes: qrcodes.NewService(st, nil, nil, cfg.WithDefaults())})
+		QRCodes: qrcodes.NewService(st, nil, nil, cfg.WithDefaults(), nil, nil)})
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	e.srv = srv

@@ -10,9 +10,12 @@ import (
 	"time"
 
 	"github.com/codeqr/codeqr/internal/api"
+	"github.com/codeqr/codeqr/internal/app"
+	"github.com/codeqr/codeqr/internal/config"
 	"github.com/codeqr/codeqr/internal/projects"
 	"github.com/codeqr/codeqr/internal/store"
 	"github.com/codeqr/codeqr/internal/store/storetest"
+	"github.com/codeqr/codeqr/internal/testserver"
 )
 
 // documentedPublic are the routes that take no key, as docs/api-keys.md lists
@@ -21,14 +24,14 @@ import (
 var documentedPublic = []string{
 	"GET /healthz", "GET /readyz", "GET /metrics",
 	"GET /api/qr", "GET /api/openapi.json", "/api/",
-	"POST /p/{slug}", "GET /p/{slug}", "GET /{key}", "POST /{key}",
+	"POST /p/{slug}", "GET /p/{slug}", "GET /{key}", "POST /{key}", "/app/",
 }
 
 func TestEveryRouteHasAScope(t *testing.T) {
 	t.Parallel()
 	// Every optional handler set, so that conditional routes are in the table.
 	h := http.NotFoundHandler()
-	routes := api.New(api.Deps{PageForms: h, PageViews: h, Public: h}).Routes()
+	routes := api.New(api.Deps{PageForms: h, PageViews: h, Public: h, Dashboard: h}).Routes()
 	if len(routes) < 60 {
 		t.Fatalf("only %d routes in the table", len(routes))
 	}
@@ -183,10 +186,10 @@ func TestKeysAPI(t *testing.T) {
 	})
 }
 
-// newCoreEnvWithKeys is a second API server on the same store, using e's keys.
+// newCoreEnvWithKeys is a second node: an application of its own (its own
+// services and caches) on the same store, used with e's keys.
 func newCoreEnvWithKeys(t *testing.T, st *store.Store, e *coreEnv) *coreEnv {
 	t.Helper()
-	n := newCoreEnvServer(t, st)
-	n.key, n.roKey, n.otherKy = e.key, e.roKey, e.otherKy
-	return n
+	_, srv := testserver.Run(t, st, config.Config{BaseURL: "https://go.test"}.WithDefaults(), app.Options{})
+	return &coreEnv{srv: srv, st: st, key: e.key, roKey: e.roKey, otherKy: e.otherKy}
 }

@@ -14,34 +14,16 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/codeqr/codeqr/internal/analytics"
-	"github.com/codeqr/codeqr/internal/api"
-	"github.com/codeqr/codeqr/internal/conversions"
+	"github.com/codeqr/codeqr/internal/app"
 	"github.com/codeqr/codeqr/internal/datadir"
-	"github.com/codeqr/codeqr/internal/delivery"
-	"github.com/codeqr/codeqr/internal/domains"
-	"github.com/codeqr/codeqr/internal/events"
-	"github.com/codeqr/codeqr/internal/interactions"
-	"github.com/codeqr/codeqr/internal/links"
-	"github.com/codeqr/codeqr/internal/pageforms"
-	"github.com/codeqr/codeqr/internal/pages"
-	"github.com/codeqr/codeqr/internal/partners"
 	"github.com/codeqr/codeqr/internal/projects"
-	"github.com/codeqr/codeqr/internal/qrcodes"
-	"github.com/codeqr/codeqr/internal/redirects"
-	"github.com/codeqr/codeqr/internal/samples"
-	"github.com/codeqr/codeqr/internal/startstop"
 	"github.com/codeqr/codeqr/internal/store"
-	"github.com/codeqr/codeqr/internal/tags"
-	"github.com/codeqr/codeqr/internal/tracking"
-	"github.com/codeqr/codeqr/internal/webhooks"
 )
 
-// runServe is the whole wiring of a server process, in order:
-// config → logger → database → migrations → services → delivery → HTTP →
-// signals → ordered shutdown.
+// runServe runs a server process, in order: config → logger → databases →
+// migrations → first start → the application (internal/app) → listen →
+// workers → serve → signals → ordered shutdown.
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -71,18 +53,6 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer st.Close()
-	if _, err := st.Migrate(ctx); err != nil {
-		return err
-	}
-	if err := st.CheckSchema(ctx); err != nil {
-		return err
-	}
-
-	projectSvc := projects.NewService(st, nil)
-	if err := firstStart(ctx, projectSvc, stdout); err != nil {
-		return err
-	}
-
 	// On PostgreSQL, background work (deliveries, interaction batches, cache
 	// invalidation polling) gets its own small pool, so a burst of API
 	// requests holding every connection cannot starve it. SQLite must keep its
@@ -95,74 +65,30 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		defer background.Close()
 	}
 
+	if _, err := st.Migrate(ctx); err != nil {
+		return err
+	}
+	if err := st.CheckSchema(ctx); err != nil {
+		return err
+	}
+	if err := firstStart(ctx, projects.NewService(st, nil), stdout); err != nil {
+		return err
+	}
+
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-
-	deliverer := delivery.NewDeliverer(background, cfg, logger, registry)
-	notifier := delivery.NewNotifier(st, cfg, logger) // nil without --smtp-addr
-	deliverer.OnDisable(notifier.Disabled)
-	if err := delivery.RegisterQueueMetrics(registry, background, logger); err != nil {
-		return fmt.Errorf("metrics: %w", err)
-	}
-	recoverer := delivery.NewRecoverer(background, deliverer.Notify, logger)
-	pruner := delivery.NewPruner(background, cfg.DeliveryLogRetention, logger)
-	eventWriter := events.NewWriter(deliverer.Notify, nil)
-	tagSvc := tags.NewService(st, nil)
-	resolver := redirects.NewResolver(background, redirects.ResolverOptions{Logger: logger})
-	linkSvc := links.NewService(st, eventWriter, tagSvc, cfg).WithInvalidator(resolver)
-	enricher, err := tracking.New(tracking.Options{TrustedProxies: cfg.TrustedProxies, GeoIPDB: cfg.GeoIPDB})
+	a, err := app.New(app.Options{Config: cfg, Store: st, Background: background, Logger: logger, Registry: registry})
 	if err != nil {
-		return fmt.Errorf("geoip-db: %w", err)
+		return err
 	}
-	defer enricher.Close()
-	pageSvc := pages.NewService(st, eventWriter, tagSvc, cfg)
-	qrSvc := qrcodes.NewService(st, eventWriter, tagSvc, cfg).WithLogger(logger).WithInvalidator(resolver)
-	dedupe := cfg.DedupeWindow
-	if dedupe == 0 {
-		dedupe = -1 // disabled
-	}
-	pipeline := interactions.New(background, eventWriter, interactions.Options{
-		FlushInterval: cfg.FlushInterval, DedupeWindow: dedupe, Logger: logger,
-		Links: interactions.LinkLoader(linkSvc), QRCodes: interactions.QRCodeLoader(qrSvc),
-		Pages: pages.ViewLoader(pageSvc),
-	})
-	// Hosted pages are served from memory; changes on this node and on others
-	// (polled by the resolver) drop cached pages.
-	pageViewer := pages.NewViewer(pageSvc, pipeline, enricher, redirects.NotFound, logger)
-	pageSvc.WithInvalidator(pageViewer.Invalidator())
-	resolver.Also(pageViewer.Invalidator())
-	conversionSvc := conversions.NewService(st, eventWriter, conversions.Options{
-		Links: linkSvc, QRCodes: qrSvc, Pages: pageSvc, Flusher: pipeline, Logger: logger})
-	// Closed when shutdown begins, to end long-lived streams (see below).
-	draining := make(chan struct{})
-	server := api.New(api.Deps{
-		Draining:    draining,
-		Logger:      logger,
-		Config:      cfg,
-		Store:       st,
-		Projects:    projectSvc,
-		Tags:        tagSvc,
-		Links:       linkSvc,
-		QRCodes:     qrSvc,
-		Pages:       pageSvc,
-		Domains:     domains.NewService(st, nil),
-		Webhooks:    webhooks.NewService(st, eventWriter, tagSvc, cfg).WithNotify(deliverer.Notify).WithRecoveryNotify(recoverer.Notify).WithSamples(samples.All()),
-		Metrics:     promhttp.HandlerFor(registry, promhttp.HandlerOpts{}),
-		Public:      redirects.NewHandler(resolver, pipeline, enricher, cfg, logger),
-		PageViews:   pageViewer,
-		Conversions: conversionSvc,
-		Listen:      deliverer.ListenHub(),
-		Partners:    partners.NewService(st, eventWriter, linkSvc, cfg),
-		PageForms:   pageforms.NewHandler(st, conversionSvc, pageSvc, pipeline, enricher, cfg, logger),
-		Analytics:   analytics.NewService(st),
-	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
+		_ = a.Stop(ctx)
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	httpServer := &http.Server{
-		Handler:           server.Handler(),
+		Handler:           a.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -171,68 +97,42 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	// Shutdown waits for active requests; a `codeqr listen` stream never ends
 	// by itself, so it is told to end when shutdown starts.
-	httpServer.RegisterOnShutdown(func() { close(draining) })
+	httpServer.RegisterOnShutdown(a.BeginDrain)
 
-	// Workers start in this order and stop in the reverse one, under one
-	// deadline: the e-mail notices outlive the deliverer that sends them, the
-	// deliverer outlives everything that queues deliveries, and buffered
-	// interactions (and their events) are written first.
-	var workers startstop.Group
-	stopWorkers := func() {
-		stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := workers.Stop(stopCtx); err != nil {
-			logger.Error("codeqr: stop background work", "err", err)
-		}
-	}
-	for _, w := range []struct {
-		name string
-		w    startstop.Worker
-	}{
-		{"e-mail notices", notifier},
-		{"deliverer", deliverer},
-		{"redirect cache poller", resolverWorker{resolver}},
-		{"recoverer", recoverer},
-		{"pruner", pruner},
-		{"interaction pipeline", pipeline},
-	} {
-		if err := workers.Start(ctx, w.name, w.w); err != nil {
-			stopWorkers()
-			return err
-		}
+	if err := a.Start(ctx); err != nil {
+		ln.Close()
+		return err
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- httpServer.Serve(ln) }()
 	logger.Info("codeqr: serving", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "database", st.Dialect().Name(), "version", Version)
 
+	var httpErr error
 	select {
 	case <-ctx.Done():
+		logger.Info("codeqr: shutting down")
+		// Stop taking requests first, so every event they wrote is committed.
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := httpServer.Shutdown(shutdownCtx); err != nil {
+			logger.Warn("codeqr: http shutdown", "err", err)
+		}
 	case err := <-serveErr:
 		if !errors.Is(err, http.ErrServerClosed) {
-			stopWorkers()
-			return fmt.Errorf("http: %w", err)
+			httpErr = fmt.Errorf("http: %w", err)
 		}
 	}
-	logger.Info("codeqr: shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	// Stop taking requests first, so every event they wrote is committed, then
-	// stop the workers — with a fresh deadline, whatever the HTTP drain used.
-	if err := httpServer.Shutdown(shutdownCtx); err != nil {
-		logger.Warn("codeqr: http shutdown", "err", err)
+	// Then stop the workers in reverse order — the interactions pipeline
+	// writes every buffered interaction (and its events) before the deliverer
+	// stops — under a fresh deadline, whatever the HTTP drain used. Stop logs
+	// each failure itself.
+	drainCtx, cancelDrain := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancelDrain()
+	_ = a.Stop(drainCtx)
+	if httpErr != nil {
+		return httpErr
 	}
-	stopWorkers()
 	logger.Info("codeqr: stopped")
-	return nil
-}
-
-// resolverWorker gives the resolver's cache poller the workers' Stop(ctx).
-type resolverWorker struct{ r *redirects.Resolver }
-
-func (w resolverWorker) Start(ctx context.Context) error { return w.r.Start(ctx) }
-
-func (w resolverWorker) Stop(context.Context) error {
-	w.r.Stop()
 	return nil
 }
 

@@ -153,13 +153,25 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// NewDeliverer returns a stopped Deliverer; Start runs it. reg may be nil.
-func NewDeliverer(st *store.Store, cfg config.Config, logger *slog.Logger, reg prometheus.Registerer) *Deliverer {
-	return newDeliverer(st, cfg, logger, reg, options{})
+// Options are a Deliverer's collaborators, given at construction.
+type Options struct {
+	// Logger; nil discards.
+	Logger *slog.Logger
+	// Registerer receives the delivery metrics; nil registers nothing.
+	Registerer prometheus.Registerer
+	// OnDisable is told of every automatic disable (the Notifier's Disabled
+	// in production); nil: nobody is told.
+	OnDisable func(webhookID, reason string)
 }
 
-func newDeliverer(st *store.Store, cfg config.Config, logger *slog.Logger, reg prometheus.Registerer, opts options) *Deliverer {
+// NewDeliverer returns a stopped Deliverer; Start runs it.
+func NewDeliverer(st *store.Store, cfg config.Config, o Options) *Deliverer {
+	return newDeliverer(st, cfg, o, options{})
+}
+
+func newDeliverer(st *store.Store, cfg config.Config, o Options, opts options) *Deliverer {
 	cfg = cfg.WithDefaults()
+	logger, reg := o.Logger, o.Registerer
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -181,22 +193,23 @@ func newDeliverer(st *store.Store, cfg config.Config, logger *slog.Logger, reg p
 		t.MaxIdleConnsPerHost = max(t.MaxIdleConnsPerHost, cfg.WebhookConcurrency)
 	}
 	d := &Deliverer{
-		st:      st,
-		cfg:     cfg,
-		logger:  logger.With("component", "webhooks"),
-		client:  client,
-		m:       newMetrics(reg),
-		opts:    opts,
-		limits:  newRateLimits(),
-		listen:  NewListenHub(),
-		wake:    make(chan struct{}, 1),
-		freed:   make(chan struct{}, 1),
-		results: make(chan result, resultsBuffer),
-		perHook: map[string]int{},
-		sending: map[string]int{},
-		queued:  map[string][]job{},
-		leased:  map[int64]time.Time{},
-		owner:   ids.Random(20),
+		st:        st,
+		cfg:       cfg,
+		logger:    logger.With("component", "webhooks"),
+		client:    client,
+		m:         newMetrics(reg),
+		opts:      opts,
+		limits:    newRateLimits(),
+		listen:    NewListenHub(),
+		wake:      make(chan struct{}, 1),
+		freed:     make(chan struct{}, 1),
+		results:   make(chan result, resultsBuffer),
+		perHook:   map[string]int{},
+		sending:   map[string]int{},
+		queued:    map[string][]job{},
+		leased:    map[int64]time.Time{},
+		owner:     ids.Random(20),
+		onDisable: o.OnDisable,
 	}
 	d.sendCtx, d.cancelSends = context.WithCancel(context.Background())
 	d.writeCtx, d.cancelWrites = context.WithCancel(context.Background())
@@ -1250,14 +1263,6 @@ func (d *Deliverer) afterBatch(batch []result, disabled map[string]string) {
 			d.onDisable(w, reason)
 		}
 	}
-}
-
-// OnDisable sets the function told, after the WARN log line, of every webhook
-// the engine disables by itself (410 Gone or the failure period). Call it
-// before Start. It returns d for chaining in the wiring code.
-func (d *Deliverer) OnDisable(f func(webhookID, reason string)) *Deliverer {
-	d.onDisable = f
-	return d
 }
 
 // ListenHub returns the hub through which this deliverer reaches the listen

@@ -70,7 +70,7 @@ func BenchmarkDeliveries(b *testing.B) {
 				defer f.Close()
 				logger = slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelDebug}))
 			}
-			d := newDeliverer(st, cfg, logger, nil, options{})
+			d := newDeliverer(st, cfg, Options{Logger: logger}, options{})
 			want := int64(receivers * b.N)
 			b.ResetTimer()
 			start := time.Now()

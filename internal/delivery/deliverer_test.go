@@ -117,7 +117,7 @@ func testConfig() config.Config {
 // startDeliverer starts a Deliverer stopped at cleanup.
 func startDeliverer(t testing.TB, st *store.Store, cfg config.Config, opts options) *Deliverer {
 	t.Helper()
-	d := newDeliverer(st, cfg, nil, nil, opts)
+	d := newDeliverer(st, cfg, Options{}, opts)
 	if err := d.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -587,7 +587,7 @@ func TestRestartDeliversEverything(t *testing.T) {
 		newHook(t, st, project, rc.URL)
 
 		// Never started: Stop is harmless, twice, and Start afterwards refuses.
-		idle := NewDeliverer(st, testConfig(), nil, nil)
+		idle := NewDeliverer(st, testConfig(), Options{})
 		stop(t, idle)
 		stop(t, idle)
 		if err := idle.Start(context.Background()); err == nil {
@@ -597,7 +597,7 @@ func TestRestartDeliversEverything(t *testing.T) {
 		evs := emit(t, st, nil, project, 100)
 		cfg := testConfig()
 		cfg.WebhookConcurrency = 2
-		first := newDeliverer(st, cfg, nil, nil, options{})
+		first := newDeliverer(st, cfg, Options{}, options{})
 		if err := first.Start(context.Background()); err != nil {
 			t.Fatal(err)
 		}

@@ -43,7 +43,7 @@ func TestStopDeadlineHandsBackHungSend(t *testing.T) {
 		h := newHook(t, st, project, rc.URL)
 		cfg := testConfig()
 		cfg.DeliveryTimeout = time.Minute // the send would outlive any shutdown
-		d := newDeliverer(st, cfg, nil, nil, options{})
+		d := newDeliverer(st, cfg, Options{}, options{})
 		if err := d.Start(context.Background()); err != nil {
 			t.Fatal(err)
 		}
@@ -116,7 +116,7 @@ func TestOutcomeWriteRetries(t *testing.T) {
 		clock := &fakeClock{t: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)}
 		var slept []time.Duration
 		var onSleep func(n int)
-		d := newDeliverer(st, cfg, nil, nil, options{now: clock.Now, sleep: func(ctx context.Context, dur time.Duration) error {
+		d := newDeliverer(st, cfg, Options{}, options{now: clock.Now, sleep: func(ctx context.Context, dur time.Duration) error {
 			slept = append(slept, dur)
 			clock.Add(dur)
 			if onSleep != nil {
@@ -172,7 +172,7 @@ func TestOutcomeWriteRetries(t *testing.T) {
 
 		// A frozen clock would retry forever; cancelling the write context
 		// (what Stop does at its deadline) ends it.
-		frozen := newDeliverer(st, cfg, nil, nil, options{now: clock.Now})
+		frozen := newDeliverer(st, cfg, Options{}, options{now: clock.Now})
 		done := make(chan struct{})
 		go func() {
 			defer close(done)

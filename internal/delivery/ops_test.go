@@ -187,7 +187,7 @@ func TestDisableNotifiesOwner(t *testing.T) {
 		cfg := testConfig()
 		cfg.SMTPAddr, cfg.SMTPFrom = mail.ln.Addr().String(), "codeqr@example.test"
 		n := NewNotifier(st, cfg, nil)
-		d := newDeliverer(st, cfg, nil, nil, options{}).OnDisable(n.Disabled)
+		d := newDeliverer(st, cfg, Options{OnDisable: n.Disabled}, options{})
 		if err := d.Start(context.Background()); err != nil {
 			t.Fatal(err)
 		}

@@ -69,8 +69,8 @@ type Options struct {
 	FlushInterval time.Duration // default 100ms
 	MaxBatch      int           // flush early at this many records; default 1000
 	MaxBuffered   int           // Record blocks beyond this (backpressure); default 200000
-	// DedupeWindow: a repeat within it is not counted. 0 means the default
-	// (1h); a negative value disables dedupe.
+	// DedupeWindow: a repeat within it is not counted. Zero (or negative)
+	// disables dedupe, as in config.Config; the CLI's default is 1h.
 	DedupeWindow time.Duration
 	DedupeSize   int // entries per dedupe generation; default 1<<20
 	Links        Loader
@@ -106,9 +106,6 @@ func New(st *store.Store, ev *events.Writer, o Options) *Pipeline {
 	}
 	if o.MaxBuffered <= 0 {
 		o.MaxBuffered = 200000
-	}
-	if o.DedupeWindow == 0 {
-		o.DedupeWindow = time.Hour
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

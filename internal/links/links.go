@@ -98,19 +98,14 @@ type Service struct {
 	inv cache.Invalidator
 }
 
-// NewService returns a Service.
-func NewService(st *store.Store, ev *events.Writer, tg *tags.Service, cfg config.Config) *Service {
-	return &Service{st: st, ev: ev, tg: tg, cfg: cfg, now: time.Now, inv: cache.Nop{}}
-}
-
-// WithInvalidator makes every committed change drop the link from the
-// redirect cache of this process (by id, so a moved key is dropped too, and by
-// its domain and key, so a cached "unknown key" goes on create), and returns s.
-func (s *Service) WithInvalidator(inv cache.Invalidator) *Service {
-	if inv != nil {
-		s.inv = inv
+// NewService returns a Service. Every committed change is told to inv (the
+// process's cache.Bus; nil for none): by id, so a moved key is dropped too,
+// and by its domain and key, so a cached "unknown key" goes on create.
+func NewService(st *store.Store, ev *events.Writer, tg *tags.Service, cfg config.Config, inv cache.Invalidator) *Service {
+	if inv == nil {
+		inv = cache.Nop{}
 	}
-	return s
+	return &Service{st: st, ev: ev, tg: tg, cfg: cfg, now: time.Now, inv: inv}
 }
 
 // invalidate schedules the cache invalidation of l for after tx commits.

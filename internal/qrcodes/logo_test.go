@@ -99,7 +99,7 @@ func TestLogoCache(t *testing.T) {
 		_, _ = w.Write(logo)
 	}))
 	t.Cleanup(srv.Close)
-	s := NewService(nil, nil, nil, testConfig())
+	s := NewService(nil, nil, nil, testConfig(), nil, nil)
 	var mu sync.Mutex
 	now := time.Now()
 	s.logos.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
@@ -175,7 +175,7 @@ func TestLogoFetchConcurrencyIsBounded(t *testing.T) {
 		_, _ = w.Write(qrtest.LogoPNG(t, 8, 8))
 	}))
 	t.Cleanup(srv.Close)
-	s := NewService(nil, nil, nil, testConfig())
+	s := NewService(nil, nil, nil, testConfig(), nil, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	const n = LogoFetchers * 4
@@ -213,7 +213,7 @@ func TestLogoFetchConcurrencyIsBounded(t *testing.T) {
 
 func TestRenderConcurrencyIsBounded(t *testing.T) {
 	t.Parallel()
-	s := NewService(nil, nil, nil, testConfig())
+	s := NewService(nil, nil, nil, testConfig(), nil, nil)
 	s.renderWait = 50 * time.Millisecond
 	for range cap(s.renderSem) {
 		s.renderSem <- struct{}{}

@@ -154,36 +154,27 @@ type Service struct {
 }
 
 // NewService returns a Service. Logos are fetched through netguard with the
-// same reachability rules as webhook destinations.
-func NewService(st *store.Store, ev *events.Writer, tg *tags.Service, cfg config.Config) *Service {
+// same reachability rules as webhook destinations. Every committed change is
+// told to inv (the process's cache.Bus; nil for none), the move of a key
+// included: caches also forget by id. logger gets render warnings (nil:
+// slog.Default()).
+func NewService(st *store.Store, ev *events.Writer, tg *tags.Service, cfg config.Config, inv cache.Invalidator, logger *slog.Logger) *Service {
+	if inv == nil {
+		inv = cache.Nop{}
+	}
+	if logger == nil {
+		logger = slog.Default()
+	}
 	logoGuard := netguard.Options{AllowHTTP: cfg.WebhooksAllowHTTP, AllowPrivate: cfg.WebhooksAllowPrivate}
 	return &Service{
 		st: st, ev: ev, tg: tg, cfg: cfg,
 		now:        time.Now,
-		logger:     slog.Default(),
-		inv:        cache.Nop{},
+		logger:     logger,
+		inv:        inv,
 		logos:      newLogoFetcher(logoGuard),
 		renderSem:  make(chan struct{}, renderSlots()),
 		renderWait: RenderQueueWait,
 	}
-}
-
-// WithLogger sets the logger used for render warnings and returns s.
-func (s *Service) WithLogger(l *slog.Logger) *Service {
-	if l != nil {
-		s.logger = l
-	}
-	return s
-}
-
-// WithInvalidator makes every committed change drop the code from the
-// redirect cache of this process (the move of a key included: the cache also
-// forgets by id), and returns s.
-func (s *Service) WithInvalidator(inv cache.Invalidator) *Service {
-	if inv != nil {
-		s.inv = inv
-	}
-	return s
 }
 
 // draft is the full editable state of a code while a request is applied.

@@ -93,7 +93,7 @@ func testConfig() config.Config {
 // startDeliverer starts a Deliverer stopped at cleanup.
 func startDeliverer(t testing.TB, st *store.Store, cfg config.Config) *delivery.Deliverer {
 	t.Helper()
-	d := delivery.NewDeliverer(st, cfg, nil, nil)
+	d := delivery.NewDeliverer(st, cfg, delivery.Options{})
 	if err := d.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,7 @@ func TestListenCreateRules(t *testing.T) {
 		t.Parallel()
 		ctx := context.Background()
 		project := newProject(t, st)
-		svc := NewService(st, events.NewWriter(nil, nil), nil, testConfig())
+		svc := NewService(st, events.NewWriter(nil, nil), testConfig(), Options{})
 		for name, req := range map[string]CreateRequest{
 			"listen url without the flag": {Name: "x", URL: delivery.ListenURL, Triggers: []events.Type{events.LinkCreated}},
 			"flag with a url":             {Name: "x", URL: "https://example.com", Listen: true, Triggers: []events.Type{events.LinkCreated}},

@@ -204,7 +204,7 @@ func TestQueueMetrics(t *testing.T) {
 		}
 		cfg := defaultConfig()
 		cfg.BaseURL = "https://go.example.com"
-		svc := webhooks.NewService(st, nil, nil, cfg)
+		svc := webhooks.NewService(st, nil, cfg, webhooks.Options{})
 		reg := prometheus.NewRegistry()
 		if err := delivery.RegisterQueueMetrics(reg, st, nil); err != nil {
 			t.Fatal(err)

@@ -42,7 +42,7 @@ func TestRecoverOutage(t *testing.T) {
 		})
 		up.Store(true)
 
-		svc := NewService(st, nil, nil, testConfig())
+		svc := NewService(st, nil, testConfig(), Options{})
 		// The job is written before the worker runs: it must be picked up
 		// from the database, as after a restart.
 		job, err := svc.Recover(context.Background(), project, h.id, RecoverRequest{Since: &start})
@@ -95,7 +95,7 @@ func TestRecoverValidation(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		project := newProject(t, st)
 		h := newHook(t, st, project, "http://127.0.0.1:1/")
-		svc := NewService(st, nil, nil, testConfig())
+		svc := NewService(st, nil, testConfig(), Options{})
 		ctx := context.Background()
 		if _, err := svc.Recover(ctx, project, h.id, RecoverRequest{}); err == nil {
 			t.Error("recover without since succeeded")

@@ -42,13 +42,6 @@ type RecoveryJob struct {
 	UpdatedAt time.Time `json:"updatedAt"`
 }
 
-// WithRecoveryNotify sets the function that wakes the recovery worker after a
-// job was created. It returns s.
-func (s *Service) WithRecoveryNotify(f func()) *Service {
-	s.recoverNotify = f
-	return s
-}
-
 // Recover creates a recovery job for a webhook and answers it at once; the
 // delivery engine's Recoverer does the work in the background.
 func (s *Service) Recover(ctx context.Context, projectID, webhookID string, req RecoverRequest) (RecoveryJob, error) {

@@ -20,7 +20,6 @@ import (
 	"github.com/codeqr/codeqr/internal/ids"
 	"github.com/codeqr/codeqr/internal/netguard"
 	"github.com/codeqr/codeqr/internal/store"
-	"github.com/codeqr/codeqr/internal/tags"
 )
 
 // SecretPrefix starts every signing secret (see "Signatures" in docs/webhooks.md).
@@ -40,41 +39,38 @@ type Service struct {
 	notify func()
 	// recoverNotify wakes the delivery engine's Recoverer after a recover job is created (recovery.go).
 	recoverNotify func()
-	// samples build the data of test events, by type (WithSamples).
+	// samples build the data of test events, by type (Options.Samples).
 	samples events.Samples
 }
 
-// NewService returns a Service. tg is accepted for the common constructor shape;
-// webhooks carry no tags.
-func NewService(st *store.Store, ev *events.Writer, tg *tags.Service, cfg config.Config) *Service {
-	_ = tg
-	return &Service{st: st, ev: ev, cfg: cfg, now: time.Now, notify: func() {}}
+// Options are the Service's collaborators, given at construction.
+type Options struct {
+	// Notify wakes the delivery engine after a retry put a delivery back in
+	// the queue (events.Writer only wakes it for new events). nil: no-op.
+	Notify func()
+	// RecoveryNotify wakes the recovery worker after a job was created. nil: no-op.
+	RecoveryNotify func()
+	// Samples build the data of test events, by type; the wiring hands in the
+	// domain packages' samples (internal/samples), so this package imports
+	// no domain package.
+	Samples events.Samples
+	// Clock is the time source; nil means time.Now.
+	Clock func() time.Time
 }
 
-// WithNotify sets the function that wakes the delivery engine after a retry
-// put a delivery back in the queue (events.Writer only wakes it for new
-// events). It returns s for chaining in the wiring code.
-func (s *Service) WithNotify(f func()) *Service {
-	if f == nil {
-		f = func() {}
+// NewService returns a Service.
+func NewService(st *store.Store, ev *events.Writer, cfg config.Config, o Options) *Service {
+	noop := func() {}
+	if o.Notify == nil {
+		o.Notify = noop
 	}
-	s.notify = f
-	return s
-}
-
-// WithSamples sets the builders of test event data, one per event type; the
-// wiring hands in the domain packages' samples (internal/samples). It returns s.
-func (s *Service) WithSamples(samples events.Samples) *Service {
-	s.samples = samples
-	return s
-}
-
-// WithClock replaces the clock (tests). It returns s.
-func (s *Service) WithClock(now func() time.Time) *Service {
-	if now != nil {
-		s.now = now
+	if o.RecoveryNotify == nil {
+		o.RecoveryNotify = noop
 	}
-	return s
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
+	return &Service{st: st, ev: ev, cfg: cfg, now: o.Clock, notify: o.Notify, recoverNotify: o.RecoveryNotify, samples: o.Samples}
 }
 
 // NewSecret returns "whsec_" + standard padded base64 of 32 random bytes.

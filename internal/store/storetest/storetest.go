@@ -171,3 +171,31 @@ func Count(t testing.TB, q store.Querier, query string, args ...any) int {
 	}
 	return n
 }
+
+// TwoNodes opens one fresh, migrated database of dialect twice, as two server
+// processes sharing it would; both stores are closed at cleanup.
+func TwoNodes(t testing.TB, dialect string) (*store.Store, *store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	var url, path string
+	switch dialect {
+	case "sqlite":
+		path = filepath.Join(t.TempDir(), "codeqr.db")
+	case "postgres":
+		url = PostgresURL(t)
+	default:
+		t.Fatalf("storetest: unknown dialect %q", dialect)
+	}
+	open := func() *store.Store {
+		st, err := store.Open(ctx, url, path, store.Options{MaxConns: 4})
+		if err != nil {
+			t.Fatalf("storetest: open %s: %v", dialect, err)
+		}
+		t.Cleanup(func() { st.Close() })
+		if _, err := st.Migrate(ctx); err != nil {
+			t.Fatalf("storetest: migrate %s: %v", dialect, err)
+		}
+		return st
+	}
+	return open(), open()
+}

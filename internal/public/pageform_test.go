@@ -1,79 +1,34 @@
-package pageforms_test
+package public_test
 
 import (
 	"context"
 	"encoding/json"
-	"github.com/codeqr/codeqr/internal/conversions"
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/codeqr/codeqr/internal/api"
-	"github.com/codeqr/codeqr/internal/config"
 	"github.com/codeqr/codeqr/internal/events"
-	"github.com/codeqr/codeqr/internal/interactions"
-	"github.com/codeqr/codeqr/internal/pageforms"
 	"github.com/codeqr/codeqr/internal/pages"
-	"github.com/codeqr/codeqr/internal/projects"
+	"github.com/codeqr/codeqr/internal/public"
 	"github.com/codeqr/codeqr/internal/store"
 	"github.com/codeqr/codeqr/internal/store/storetest"
-	"github.com/codeqr/codeqr/internal/tags"
-	"github.com/codeqr/codeqr/internal/tracking"
 )
 
-const domain = "go.test"
-
-type env struct {
-	st     *store.Store
-	srv    *httptest.Server
-	client *http.Client
-	pipe   *interactions.Pipeline
-	p1     string
-	key    string
-}
-
-func newEnv(t *testing.T, st *store.Store) *env {
-	t.Helper()
-	return newEnvWith(t, st, config.Config{BaseURL: "http://" + domain})
-}
-
-func newEnvWith(t *testing.T, st *store.Store, cfg config.Config) *env {
-	t.Helper()
-	ctx := context.Background()
-	cfg = cfg.WithDefaults()
-	ps := projects.NewService(st, nil)
-	p1, key, _, err := ps.EnsureWithKey(ctx, "p1", "test", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ev := events.NewWriter(nil, nil)
-	tg := tags.NewService(st, nil)
-	pg := pages.NewService(st, ev, tg, cfg)
-	pipe := interactions.New(st, ev, interactions.Options{FlushInterval: time.Hour, DedupeWindow: -1})
-	enr, err := tracking.New(tracking.Options{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := api.New(api.Deps{Config: cfg, Store: st, Projects: ps, Tags: tg, Pages: pg,
-		PageForms: pageforms.NewHandler(st, conversions.NewService(st, ev, conversions.Options{Pages: pg}), pg, pipe, enr, cfg, nil)}).Handler()
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	client := &http.Client{Timeout: 10 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	return &env{st: st, srv: srv, client: client, pipe: pipe, p1: p1.ID, key: key}
+// newFormEnv is the application whose interactions pipeline never flushes
+// by itself, so that a test sees what a submission recorded.
+func newFormEnv(t *testing.T, st *store.Store) *env {
+	return newEnv(t, st, envOpts{flush: time.Hour})
 }
 
 // page creates a page through the API and returns it.
 func (e *env) page(t *testing.T, body string) pages.Page {
 	t.Helper()
 	req, _ := http.NewRequest("POST", e.srv.URL+"/api/pages", strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+e.key)
+	req.Header.Set("Authorization", "Bearer "+e.key1)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := e.client.Do(req)
 	if err != nil {
@@ -122,15 +77,6 @@ func (e *env) submit(t *testing.T, slug string, form url.Values, header map[stri
 	return resp, string(b)
 }
 
-func (e *env) count(t *testing.T, q string, args ...any) int {
-	t.Helper()
-	var n int
-	if err := e.st.Read().QueryRowContext(context.Background(), q, args...).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
 func (e *env) leadEvents(t *testing.T) []map[string]any {
 	t.Helper()
 	rows, err := e.st.Read().QueryContext(context.Background(), "SELECT payload FROM events WHERE type = $1 ORDER BY created_at", string(events.LeadCreated))
@@ -168,14 +114,14 @@ func TestSubmissionCreatesCustomerLeadAndEvent(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		t.Parallel()
-		e := newEnv(t, st)
+		e := newFormEnv(t, st)
 		p := e.page(t, formPage)
 		resp, body := e.submit(t, "join", url.Values{"name": {"  Jane   Doe "}, "email": {"Jane@Example.com"}, "consent": {"on"},
 			"website": {""}, "extra": {"ignored"}}, nil)
 		if resp.StatusCode != 200 || !strings.Contains(body, "Thanks, we&#39;ll be in touch.") || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
 			t.Fatalf("submit: %d %s", resp.StatusCode, body)
 		}
-		if err := e.pipe.Flush(context.Background()); err != nil {
+		if err := e.Interactions.Flush(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 		var clickID, leadClick, leadPage, custID string
@@ -224,7 +170,7 @@ func TestSubmissionCreatesCustomerLeadAndEvent(t *testing.T) {
 		if resp.StatusCode != 200 {
 			t.Fatalf("resubmit: %d", resp.StatusCode)
 		}
-		if err := e.pipe.Flush(context.Background()); err != nil {
+		if err := e.Interactions.Flush(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 		if n := e.count(t, "SELECT COUNT(*) FROM customers"); n != 1 {
@@ -262,7 +208,7 @@ func TestRefusedSubmissionsRecordNothing(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		t.Parallel()
-		e := newEnv(t, st)
+		e := newFormEnv(t, st)
 		e.page(t, formPage)
 		e.page(t, `{"slug":"draft","title":"Draft","form":{"fields":[{"name":"email","type":"email"}]}}`)
 		e.page(t, `{"slug":"noform","title":"No form","published":true}`)
@@ -274,7 +220,7 @@ func TestRefusedSubmissionsRecordNothing(t *testing.T) {
 		if resp.StatusCode != 200 || !strings.Contains(body, "be in touch") {
 			t.Fatalf("honeypot: %d %s", resp.StatusCode, body)
 		}
-		if e.pipe.Pending() != 0 {
+		if e.Interactions.Pending() != 0 {
 			t.Fatal("honeypot submission recorded a view")
 		}
 
@@ -317,7 +263,7 @@ func TestRefusedSubmissionsRecordNothing(t *testing.T) {
 				t.Fatalf("/p/%s: %d", slug, resp.StatusCode)
 			}
 		}
-		big := url.Values{"name": {"Jane"}, "email": {"jane@example.com"}, "pad": {strings.Repeat("x", pageforms.MaxBody)}}
+		big := url.Values{"name": {"Jane"}, "email": {"jane@example.com"}, "pad": {strings.Repeat("x", public.MaxFormBody)}}
 		if resp, _ := e.submit(t, "join", big, nil); resp.StatusCode != 413 {
 			t.Fatalf("oversized: %d", resp.StatusCode)
 		}
@@ -325,8 +271,8 @@ func TestRefusedSubmissionsRecordNothing(t *testing.T) {
 			t.Fatalf("json body: %d", resp.StatusCode)
 		}
 
-		if e.pipe.Pending() != 0 {
-			t.Fatalf("%d views recorded by refused submissions", e.pipe.Pending())
+		if e.Interactions.Pending() != 0 {
+			t.Fatalf("%d views recorded by refused submissions", e.Interactions.Pending())
 		}
 		for _, table := range []string{"customers", "leads"} {
 			if n := e.count(t, "SELECT COUNT(*) FROM "+table); n != 0 {

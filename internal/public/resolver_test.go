@@ -1,56 +1,20 @@
-package redirects_test
+package public_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/codeqr/codeqr/internal/cache"
 	"github.com/codeqr/codeqr/internal/config"
 	"github.com/codeqr/codeqr/internal/events"
 	"github.com/codeqr/codeqr/internal/links"
 	"github.com/codeqr/codeqr/internal/projects"
-	"github.com/codeqr/codeqr/internal/redirects"
-	"github.com/codeqr/codeqr/internal/store"
+	"github.com/codeqr/codeqr/internal/public"
 	"github.com/codeqr/codeqr/internal/store/storetest"
 	"github.com/codeqr/codeqr/internal/tags"
+	"github.com/codeqr/codeqr/internal/testkit"
 )
-
-// twoNodes opens the same database twice, as two server processes would.
-func twoNodes(t *testing.T, dialect string) (*store.Store, *store.Store) {
-	t.Helper()
-	ctx := context.Background()
-	var url, path string
-	if dialect == "postgres" {
-		url = storetest.PostgresURL(t)
-	} else {
-		path = filepath.Join(t.TempDir(), "codeqr.db")
-	}
-	open := func() *store.Store {
-		st, err := store.Open(ctx, url, path, store.Options{MaxConns: 4})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		if _, err := st.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
-		return st
-	}
-	return open(), open()
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) time.Duration {
-	t.Helper()
-	start := time.Now()
-	for !cond() {
-		if time.Since(start) > 5*time.Second {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	return time.Since(start)
-}
 
 func TestResolversOnTwoNodesSeeEachOthersChanges(t *testing.T) {
 	t.Parallel()
@@ -58,22 +22,28 @@ func TestResolversOnTwoNodesSeeEachOthersChanges(t *testing.T) {
 		t.Run(dialect, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			stA, stB := twoNodes(t, dialect)
-			resA := redirects.NewResolver(stA, redirects.ResolverOptions{})
-			resB := redirects.NewResolver(stB, redirects.ResolverOptions{})
-			for _, r := range []*redirects.Resolver{resA, resB} {
-				if err := r.Start(ctx); err != nil {
+			stA, stB := storetest.TwoNodes(t, dialect)
+			resA := public.NewResolver(stA, public.ResolverOptions{})
+			resB := public.NewResolver(stB, public.ResolverOptions{})
+			busA := cache.New(stA, cache.Options{}, resA)
+			busB := cache.New(stB, cache.Options{}, resB)
+			for _, b := range []*cache.Bus{busA, busB} {
+				if err := b.Start(ctx); err != nil {
 					t.Fatal(err)
 				}
-				t.Cleanup(r.Stop)
+				t.Cleanup(func() {
+					if err := b.Stop(ctx); err != nil {
+						t.Error(err)
+					}
+				})
 			}
 			cfg := config.Config{BaseURL: "http://" + domain}.WithDefaults()
 			p, _, _, err := projects.NewService(stA, nil).EnsureWithKey(ctx, "p1", "k", nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			ls := links.NewService(stA, events.NewWriter(nil, nil), tags.NewService(stA, nil), cfg).WithInvalidator(resA)
-			lookupURL := func(r *redirects.Resolver) string {
+			ls := links.NewService(stA, events.NewWriter(nil, nil), tags.NewService(stA, nil), cfg, busA)
+			lookupURL := func(r *public.Resolver) string {
 				tg, found, err := r.Lookup(ctx, domain, "shared")
 				if err != nil {
 					t.Fatal(err)
@@ -92,7 +62,7 @@ func TestResolversOnTwoNodesSeeEachOthersChanges(t *testing.T) {
 				t.Fatal(err)
 			}
 			// B had cached "unknown"; the create reaches it through the table.
-			d := waitFor(t, "node B to see the create", func() bool { return lookupURL(resB) == url1 })
+			d := testkit.Wait(t, 5*time.Second, "node B to see the create", func() bool { return lookupURL(resB) == url1 })
 			t.Logf("%s: create seen by the other node after %v", dialect, d)
 
 			url2 := "https://example.com/2"
@@ -102,7 +72,7 @@ func TestResolversOnTwoNodesSeeEachOthersChanges(t *testing.T) {
 			if u := lookupURL(resA); u != url2 {
 				t.Fatalf("node A still resolves %q after its own update", u)
 			}
-			d = waitFor(t, "node B to see the update", func() bool { return lookupURL(resB) == url2 })
+			d = testkit.Wait(t, 5*time.Second, "node B to see the update", func() bool { return lookupURL(resB) == url2 })
 			t.Logf("%s: update seen by the other node after %v", dialect, d)
 			if d > time.Second {
 				t.Errorf("invalidation took %v", d)
@@ -110,7 +80,7 @@ func TestResolversOnTwoNodesSeeEachOthersChanges(t *testing.T) {
 			if err := ls.Delete(ctx, p.ID, l.ID); err != nil {
 				t.Fatal(err)
 			}
-			waitFor(t, "node B to see the delete", func() bool { return lookupURL(resB) == "" })
+			testkit.Wait(t, 5*time.Second, "node B to see the delete", func() bool { return lookupURL(resB) == "" })
 		})
 	}
 }

@@ -1,4 +1,4 @@
-package redirects
+package public
 
 import (
 	"encoding/json"
@@ -70,10 +70,6 @@ func page(w http.ResponseWriter, r *http.Request, status int, title, msg string)
 func notFound(w http.ResponseWriter, r *http.Request) {
 	page(w, r, http.StatusNotFound, "Not found", "There is nothing at this address.")
 }
-
-// NotFound is the public 404 page, for other public routes (hosted pages) that
-// must answer exactly like an unknown short key.
-func NotFound(w http.ResponseWriter, r *http.Request) { notFound(w, r) }
 
 func passwordForm(w http.ResponseWriter, r *http.Request, status int, wrong bool) {
 	render(w, r, status, view{Title: "Password required", Password: true, Wrong: wrong})

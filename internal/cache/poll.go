@@ -1,9 +1,8 @@
-package redirects
+package cache
 
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -33,36 +32,41 @@ const (
 	keepRows     = time.Minute
 	pollBatch    = 1000
 	cleanupEvery = 30 * time.Second
+	pollTimeout  = 5 * time.Second
 )
 
-// Start begins applying other nodes' invalidations. It reads the current end
-// of the table first: older rows describe changes the empty cache never held.
-// A second Start, or a Start after Stop, does nothing. The poller outlives
-// ctx (which bounds only that first read) and runs until Stop.
-func (r *Resolver) Start(ctx context.Context) error {
-	r.startMu.Lock()
-	defer r.startMu.Unlock()
-	if r.svc.Done() != nil {
-		return nil // already running
+// Start reads the current end of cache_invalidations (older rows describe
+// changes the empty caches never held) and then polls the table until Stop.
+// ctx bounds only that first read. A second Start, or a Start after Stop, is
+// refused with an error (a wiring mistake).
+func (b *Bus) Start(ctx context.Context) error {
+	b.startMu.Lock() // the poll state is set here, before the poller runs
+	defer b.startMu.Unlock()
+	if b.svc.Done() != nil {
+		return fmt.Errorf("cache: start: %w", startstop.ErrAlreadyStarted)
 	}
 	var max sql.NullInt64
-	if err := r.st.Read().QueryRowContext(ctx, "SELECT MAX(id) FROM cache_invalidations").Scan(&max); err != nil {
-		return fmt.Errorf("redirects: read invalidations: %w", err)
+	if err := b.st.Read().QueryRowContext(ctx, "SELECT MAX(id) FROM cache_invalidations").Scan(&max); err != nil {
+		return fmt.Errorf("cache: read invalidations: %w", err)
 	}
-	r.poll = pollState{floor: max.Int64, seen: map[int64]struct{}{}}
-	err := r.svc.Start(context.WithoutCancel(ctx), r.run)
-	if errors.Is(err, startstop.ErrStopped) {
-		return nil // stopped before it started: nothing to poll
+	b.poll = pollState{floor: max.Int64, seen: map[int64]struct{}{}}
+	if err := b.svc.Start(context.WithoutCancel(ctx), b.run); err != nil {
+		return fmt.Errorf("cache: start: %w", err)
 	}
-	return err
+	return nil
 }
 
-// Stop ends the poller and waits for it. It is safe before Start and more
-// than once.
-func (r *Resolver) Stop() { _ = r.svc.Stop(context.Background()) }
+// Stop ends the poller (cancelling a poll in flight) and waits for it, at
+// most until ctx ends. It is safe before Start and more than once.
+func (b *Bus) Stop(ctx context.Context) error {
+	if err := b.svc.Stop(ctx); err != nil {
+		return fmt.Errorf("cache: stop: %w", err)
+	}
+	return nil
+}
 
-func (r *Resolver) run(stop context.Context) {
-	t := time.NewTicker(r.opt.PollInterval)
+func (b *Bus) run(stop context.Context) {
+	t := time.NewTicker(b.opt.PollInterval)
 	defer t.Stop()
 	lastCleanup := time.Now()
 	for {
@@ -71,22 +75,22 @@ func (r *Resolver) run(stop context.Context) {
 			return
 		case <-t.C:
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		if err := r.pollOnce(ctx); err != nil {
-			r.log.Warn("redirects: poll cache invalidations", "err", err)
+		ctx, cancel := context.WithTimeout(stop, pollTimeout)
+		if err := b.pollOnce(ctx); err != nil && stop.Err() == nil {
+			b.log.Warn("cache: poll cache invalidations", "err", err)
 		}
 		if time.Since(lastCleanup) > cleanupEvery {
 			lastCleanup = time.Now()
-			r.cleanup(ctx)
+			b.cleanup(ctx)
 		}
 		cancel()
 	}
 }
 
 // pollOnce applies new invalidation rows.
-func (r *Resolver) pollOnce(ctx context.Context) error {
-	p := &r.poll
-	rows, err := r.st.Read().QueryContext(ctx,
+func (b *Bus) pollOnce(ctx context.Context) error {
+	p := &b.poll
+	rows, err := b.st.Read().QueryContext(ctx,
 		"SELECT id, resource_id, domain, key FROM cache_invalidations WHERE id > $1 ORDER BY id LIMIT $2", p.floor, pollBatch)
 	if err != nil {
 		return err
@@ -104,7 +108,7 @@ func (r *Resolver) pollOnce(ctx context.Context) error {
 			continue
 		}
 		p.seen[id] = struct{}{}
-		r.Invalidate(res.String, domain.String, key.String)
+		b.Invalidate(res.String, domain.String, key.String)
 	}
 	if err := rows.Err(); err != nil {
 		return err
@@ -135,8 +139,8 @@ func (p *pollState) advance(now time.Time) {
 }
 
 // cleanup deletes rows every node has had a minute to read.
-func (r *Resolver) cleanup(ctx context.Context) {
-	p := &r.poll
+func (b *Bus) cleanup(ctx context.Context) {
+	p := &b.poll
 	cut := time.Now().Add(-keepRows)
 	var upTo int64 = -1
 	i := 0
@@ -147,10 +151,10 @@ func (r *Resolver) cleanup(ctx context.Context) {
 	if upTo <= 0 {
 		return
 	}
-	if err := r.st.InTx(ctx, func(tx *store.Tx) error {
+	if err := b.st.InTx(ctx, func(tx *store.Tx) error {
 		_, err := tx.ExecContext(ctx, "DELETE FROM cache_invalidations WHERE id <= $1", upTo)
 		return err
 	}); err != nil {
-		r.log.Warn("redirects: clean cache invalidations", "err", err)
+		b.log.Warn("cache: clean cache invalidations", "err", err)
 	}
 }

@@ -1,68 +1,36 @@
-// Package redirects answers the public short links: GET/HEAD /<key> on any
-// domain the server knows (Host-based). It resolves the key through an
-// in-memory cache (Resolver), applies the link's rules (archived, expiry,
-// password, ios/android/geo targeting, conversion tracking), answers, and
-// hands the enriched interaction to the interactions pipeline — never writing
-// to the database on the request path.
-package redirects
+package public
 
 import (
 	"errors"
-	"log/slog"
 	"net"
 	"net/http"
-	"net/netip"
-	"runtime"
 	"strconv"
 	"strings"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/codeqr/codeqr/internal/config"
 	"github.com/codeqr/codeqr/internal/interactions"
 	"github.com/codeqr/codeqr/internal/ratelimit"
 	"github.com/codeqr/codeqr/internal/tracking"
 )
 
-// Recorder takes interactions off the request path (interactions.Pipeline).
-type Recorder interface {
-	Record(interactions.Record)
-}
-
-// Handler serves GET, HEAD and (password form) POST /<key>.
-type Handler struct {
-	res      *Resolver
-	rec      Recorder
-	enr      interactions.Enricher
+// shortLinks serves GET, HEAD and (password form) POST /<key> on any domain
+// the server knows (Host-based). It resolves the key through the Resolver,
+// applies the link's rules (archived, expiry, password, ios/android/geo
+// targeting, conversion tracking), answers, and hands the enriched
+// interaction to the Recorder — never writing to the database on the request
+// path.
+type shortLinks struct {
+	*Server
 	baseHost string // hostname of --base-url, without port
 	base     string // its stored domain (host[:port])
 	scheme   string
-	log      *slog.Logger
-	now      func() time.Time
-	// Password attempts: limited per client address and link, and at most
-	// len(bcrypt) compared at once, so guessing costs bounded CPU and the
-	// other links' redirects keep a core.
-	trusted []netip.Prefix
-	pwLimit *ratelimit.Limiter
-	bcrypt  ratelimit.Semaphore
 }
 
-// bcryptWait is how long a password check waits for a bcrypt slot before the
-// visitor is asked to try again (503).
-const bcryptWait = time.Second
-
-// NewHandler returns a Handler.
-func NewHandler(res *Resolver, rec Recorder, enr interactions.Enricher, cfg config.Config, log *slog.Logger) *Handler {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	base := strings.ToLower(cfg.BaseDomain())
-	return &Handler{res: res, rec: rec, enr: enr, base: base, scheme: cfg.BaseScheme(), baseHost: hostname(base), log: log, now: time.Now,
-		trusted: cfg.TrustedProxies,
-		pwLimit: ratelimit.New(cfg.PasswordRateLimit, time.Minute, 0),
-		bcrypt:  ratelimit.NewSemaphore(runtime.GOMAXPROCS(0) - 1),
-	}
+func newShortLinks(s *Server) *shortLinks {
+	base := strings.ToLower(s.cfg.BaseDomain())
+	return &shortLinks{Server: s, base: base, scheme: s.cfg.BaseScheme(), baseHost: hostname(base)}
 }
 
 // maxKeyLen is the longest key the key space accepts (shortlinks.ValidateKey).
@@ -93,7 +61,7 @@ func hostname(h string) string {
 
 // domainOf maps the request's Host to a stored domain: the base domain with or
 // without its port, else the host without port.
-func (h *Handler) domainOf(r *http.Request) string {
+func (h *shortLinks) domainOf(r *http.Request) string {
 	host := strings.ToLower(hostname(r.Host))
 	if host == h.baseHost {
 		return h.base
@@ -101,7 +69,7 @@ func (h *Handler) domainOf(r *http.Request) string {
 	return host
 }
 
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (h *shortLinks) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	key := strings.TrimPrefix(r.URL.Path, "/")
 	if !validKey(key) || len(r.Host) > 255 {
 		notFound(w, r)
@@ -109,7 +77,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	t, found, err := h.res.Lookup(r.Context(), h.domainOf(r), key)
 	if err != nil {
-		h.log.ErrorContext(r.Context(), "redirects: lookup", "err", err)
+		h.log.ErrorContext(r.Context(), "public: lookup", "err", err)
 		page(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
 		return
 	}
@@ -124,7 +92,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.click(w, r, t)
 }
 
-func (h *Handler) click(w http.ResponseWriter, r *http.Request, t Target) {
+func (h *shortLinks) click(w http.ResponseWriter, r *http.Request, t Target) {
 	now := h.now()
 	if t.ExpiresAt != nil && !now.Before(*t.ExpiresAt) {
 		if t.ExpiredURL != "" {
@@ -153,7 +121,7 @@ func (h *Handler) click(w http.ResponseWriter, r *http.Request, t Target) {
 	redirect(w, r, dest)
 }
 
-func (h *Handler) enrich(r *http.Request, now time.Time) interactions.Interaction {
+func (h *shortLinks) enrich(r *http.Request, now time.Time) interactions.Interaction {
 	in := h.enr.Enrich(r, now)
 	if r.Method == http.MethodHead {
 		in.Bot = true
@@ -196,12 +164,12 @@ func withClickID(dest, clickID string) string {
 // passwordOK shows the form (GET/HEAD, or a wrong password) and reports
 // whether the request carries the right password (POST). Nothing is recorded
 // until it does.
-func (h *Handler) passwordOK(w http.ResponseWriter, r *http.Request, t Target) bool {
+func (h *shortLinks) passwordOK(w http.ResponseWriter, r *http.Request, t Target) bool {
 	if r.Method != http.MethodPost {
 		passwordForm(w, r, http.StatusOK, false)
 		return false
 	}
-	if d := h.pwLimit.Allow(ratelimit.IPKey(tracking.ClientIP(r, h.trusted)) + " " + t.ResourceID); !d.Allowed {
+	if d := h.pwLimit.Allow(ratelimit.IPKey(tracking.ClientIP(r, h.cfg.TrustedProxies)) + " " + t.ResourceID); !d.Allowed {
 		w.Header().Set("Retry-After", strconv.Itoa(d.RetryAfterSeconds()))
 		page(w, r, http.StatusTooManyRequests, "Too many attempts", "Please wait a minute before trying again.")
 		return false
@@ -238,7 +206,11 @@ func (h *Handler) passwordOK(w http.ResponseWriter, r *http.Request, t Target) b
 // MaxPasswordBody bounds a password form post.
 const MaxPasswordBody = 4096
 
-func (h *Handler) scan(w http.ResponseWriter, r *http.Request, t Target) {
+// bcryptWait is how long a password check waits for a bcrypt slot before the
+// visitor is asked to try again (503).
+const bcryptWait = time.Second
+
+func (h *shortLinks) scan(w http.ResponseWriter, r *http.Request, t Target) {
 	if r.Method == http.MethodPost {
 		w.Header().Set("Allow", "GET, HEAD")
 		page(w, r, http.StatusMethodNotAllowed, "Method not allowed", "")

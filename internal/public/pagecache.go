@@ -1,4 +1,4 @@
-package pages
+package public
 
 import (
 	"context"
@@ -7,16 +7,17 @@ import (
 
 	"github.com/codeqr/codeqr/internal/cache"
 	"github.com/codeqr/codeqr/internal/errs"
+	"github.com/codeqr/codeqr/internal/pages"
 )
 
-// slugCache keeps what GET /p/{slug} needs in memory, so a page view reads no
-// database. It is kept correct the same way as the redirect cache: the pages
-// service drops an entry after its transaction commits (this node, at once),
-// and other nodes drop it when they poll cache_invalidations, which a trigger
-// on pages fills (see migration 0008 and internal/redirects). Entries also
-// expire (TTL) as a last line of defence. Unknown slugs are cached briefly too,
-// so a flood of random slugs does not reach the database.
-type slugCache struct {
+// PageCache keeps what GET /p/{slug} needs in memory, so a page view reads no
+// database. It is kept correct the same way as the Resolver, as a subscriber
+// of the cache.Bus: a change committed on this node drops its entry at once,
+// one on another node when the Bus polls cache_invalidations (which a trigger
+// on pages fills, see migration 0008). Entries also expire (TTL) as a last
+// line of defence. Unknown slugs are cached briefly too, so a flood of random
+// slugs does not reach the database.
+type PageCache struct {
 	mu          sync.Mutex
 	entries     map[string]slugEntry
 	gen         uint64 // bumped by every invalidation, to drop loads that raced one
@@ -26,17 +27,21 @@ type slugCache struct {
 }
 
 type slugEntry struct {
-	page    Page
+	page    pages.Page
 	found   bool
 	expires time.Time
 }
 
-func newSlugCache(now func() time.Time) *slugCache {
-	return &slugCache{entries: map[string]slugEntry{}, ttl: time.Minute, negTTL: 5 * time.Second, max: 20_000, now: now}
+// NewPageCache returns an empty PageCache; clock nil means time.Now.
+func NewPageCache(clock func() time.Time) *PageCache {
+	if clock == nil {
+		clock = time.Now
+	}
+	return &PageCache{entries: map[string]slugEntry{}, ttl: time.Minute, negTTL: 5 * time.Second, max: 20_000, now: clock}
 }
 
 // get returns the page with slug, from memory or through load.
-func (c *slugCache) get(ctx context.Context, slug string, load func(context.Context, string) (Page, error)) (Page, bool, error) {
+func (c *PageCache) get(ctx context.Context, slug string, load func(context.Context, string) (pages.Page, error)) (pages.Page, bool, error) {
 	now := c.now()
 	c.mu.Lock()
 	e, ok := c.entries[slug]
@@ -48,7 +53,7 @@ func (c *slugCache) get(ctx context.Context, slug string, load func(context.Cont
 	p, err := load(ctx, slug)
 	found := err == nil
 	if err != nil && errs.KindOf(err) != errs.KindNotFound {
-		return Page{}, false, err
+		return pages.Page{}, false, err
 	}
 	ttl := c.ttl
 	if !found {
@@ -67,7 +72,7 @@ func (c *slugCache) get(ctx context.Context, slug string, load func(context.Cont
 
 // Invalidate drops the entry of slug (key) and every entry of the page
 // resourceID (cache.Invalidator; domain is not used by pages).
-func (c *slugCache) Invalidate(resourceID, _, slug string) {
+func (c *PageCache) Invalidate(resourceID, _, slug string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
@@ -83,4 +88,4 @@ func (c *slugCache) Invalidate(resourceID, _, slug string) {
 	}
 }
 
-var _ cache.Invalidator = (*slugCache)(nil)
+var _ cache.Invalidator = (*PageCache)(nil)

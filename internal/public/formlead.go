@@ -1,4 +1,4 @@
-package pageforms
+package public
 
 import (
 	"encoding/json"
@@ -10,17 +10,17 @@ import (
 	"github.com/codeqr/codeqr/internal/pages"
 )
 
-// Submission is one valid form submission.
-type Submission struct {
+// formSubmission is one valid form submission.
+type formSubmission struct {
 	Page        pages.Page
 	Values      map[string]string // field name → value, for the form's fields only
 	Interaction interactions.Interaction
 }
 
-// EventName is the lead's eventName: one per page, so a visitor who sends
+// formEventName is the lead's eventName: one per page, so a visitor who sends
 // the same form again is one lead (leads are unique per customer and event
 // name), while forms of different pages each count.
-func EventName(p pages.Page) string { return "Form: " + p.Slug }
+func formEventName(p pages.Page) string { return "Form: " + p.Slug }
 
 // Customer details taken from the form: the first email field is the e-mail
 // (and the external id); the name is a field called name / fullName /
@@ -50,10 +50,10 @@ func customerFields(f pages.Form, values map[string]string) (email, name *string
 	return email, name
 }
 
-// lead turns a submission into the conversions package's form lead: the
+// formLead turns a submission into the conversions package's form lead: the
 // first e-mail field is the customer's external id (else "form_<clickId>"),
 // the eventName is per page, and the metadata names the page and the fields.
-func lead(s Submission) (conversions.FormLead, error) {
+func formLead(s formSubmission) (conversions.FormLead, error) {
 	p, in := s.Page, s.Interaction
 	email, name := customerFields(*p.Form, s.Values)
 	externalID := "form_" + in.ClickID
@@ -62,8 +62,8 @@ func lead(s Submission) (conversions.FormLead, error) {
 	}
 	meta, err := json.Marshal(map[string]any{"pageId": p.ID, "fields": s.Values})
 	if err != nil {
-		return conversions.FormLead{}, fmt.Errorf("pageforms: metadata: %w", err)
+		return conversions.FormLead{}, fmt.Errorf("public: form metadata: %w", err)
 	}
 	return conversions.FormLead{ProjectID: p.ProjectID, PageID: p.ID, ExternalID: externalID, Name: name, Email: email,
-		EventName: EventName(p), Metadata: meta, Interaction: in}, nil
+		EventName: formEventName(p), Metadata: meta, Interaction: in}, nil
 }

@@ -1,4 +1,4 @@
-package redirects_test
+package public_test
 
 import (
 	"context"
@@ -14,48 +14,52 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/codeqr/codeqr/internal/api"
+	"github.com/codeqr/codeqr/internal/app"
 	"github.com/codeqr/codeqr/internal/config"
 	"github.com/codeqr/codeqr/internal/events"
 	"github.com/codeqr/codeqr/internal/ids"
-	"github.com/codeqr/codeqr/internal/interactions"
-	"github.com/codeqr/codeqr/internal/links"
-	"github.com/codeqr/codeqr/internal/projects"
-	"github.com/codeqr/codeqr/internal/qrcodes"
-	"github.com/codeqr/codeqr/internal/redirects"
 	"github.com/codeqr/codeqr/internal/store"
-	"github.com/codeqr/codeqr/internal/tags"
-	"github.com/codeqr/codeqr/internal/tracking"
+	"github.com/codeqr/codeqr/internal/testkit"
+	"github.com/codeqr/codeqr/internal/testserver"
 	"github.com/codeqr/codeqr/internal/webhooks"
 )
 
 const domain = "go.test"
 
+// env is the whole application (app.New, started) behind a loopback server,
+// trusting loopback as a proxy so that tests choose the client IP.
 type env struct {
+	*app.App
 	st     *store.Store
 	srv    *httptest.Server
 	client *http.Client
-	res    *redirects.Resolver
-	pipe   *interactions.Pipeline
-	qr     *qrcodes.Service
-	hooks  *webhooks.Service
 	p1, p2 string // project ids
 	key1   string
 	key2   string
 }
 
 type envOpts struct {
-	dedupe  time.Duration
-	flush   time.Duration
-	pwLimit int // password attempts per minute per address and link; 0: none
+	dedupe  time.Duration // zero: off
+	flush   time.Duration // zero: 10ms
+	baseURL string        // zero: http://go.test
+	pwLimit   int // password attempts per minute per address and link; zero: none
+	formLimit int // form posts per minute per address; zero: none
 }
 
 func newEnv(t testing.TB, st *store.Store, o envOpts) *env {
 	t.Helper()
 	ctx := context.Background()
-	cfg := config.Config{BaseURL: "http://" + domain, WebhooksAllowHTTP: true, WebhooksAllowPrivate: true,
-		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, PasswordRateLimit: o.pwLimit}.WithDefaults()
-	ps := projects.NewService(st, nil)
+	if o.flush == 0 {
+		o.flush = 10 * time.Millisecond
+	}
+	if o.baseURL == "" {
+		o.baseURL = "http://" + domain
+	}
+	cfg := config.Config{BaseURL: o.baseURL, WebhooksAllowHTTP: true, WebhooksAllowPrivate: true,
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
+		FlushInterval:  o.flush, DedupeWindow: max(o.dedupe, 0), PasswordRateLimit: o.pwLimit, FormRateLimit: o.formLimit}.WithDefaults()
+	a, srv := testserver.Run(t, st, cfg, app.Options{})
+	ps := a.Projects
 	p1, k1, _, err := ps.EnsureWithKey(ctx, "p1", "test", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -64,40 +68,7 @@ func newEnv(t testing.TB, st *store.Store, o envOpts) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev := events.NewWriter(nil, nil)
-	tg := tags.NewService(st, nil)
-	res := redirects.NewResolver(st, redirects.ResolverOptions{})
-	if err := res.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(res.Stop)
-	qr := qrcodes.NewService(st, ev, tg, cfg).WithInvalidator(res)
-	ls := links.NewService(st, ev, tg, cfg).WithInvalidator(res)
-	if o.dedupe == 0 {
-		o.dedupe = -1
-	}
-	if o.flush == 0 {
-		o.flush = 10 * time.Millisecond
-	}
-	pipe := interactions.New(st, ev, interactions.Options{FlushInterval: o.flush, DedupeWindow: o.dedupe,
-		Links: interactions.LinkLoader(ls), QRCodes: interactions.QRCodeLoader(qr)})
-	if err := pipe.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = pipe.Stop(context.Background()) })
-	enr, err := tracking.New(tracking.Options{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hooks := webhooks.NewService(st, ev, tg, cfg)
-	a := api.New(api.Deps{Config: cfg, Store: st, Projects: ps, Tags: tg, Links: ls, QRCodes: qr, Webhooks: hooks,
-		Public: redirects.NewHandler(res, pipe, enr, cfg, nil)})
-	srv := httptest.NewServer(a.Handler())
-	t.Cleanup(srv.Close)
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		Timeout: 10 * time.Second}
-	return &env{st: st, srv: srv, client: client, res: res, pipe: pipe, qr: qr, hooks: hooks,
-		p1: p1.ID, p2: p2.ID, key1: k1, key2: k2}
+	return &env{App: a, st: st, srv: srv, client: testkit.NoRedirects(), p1: p1.ID, p2: p2.ID, key1: k1, key2: k2}
 }
 
 type linkOpts struct {
@@ -161,7 +132,7 @@ password_hash, ios, android, geo, track_conversion, created_at, updated_at) VALU
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.res.Invalidate(id, o.domain, o.key)
+	e.Cache.Invalidate(id, o.domain, o.key)
 	return id
 }
 
@@ -211,22 +182,14 @@ func (e *env) do(t *testing.T, path string, o reqOpts) (*http.Response, string) 
 
 func (e *env) api(t *testing.T, method, path, key, body string) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequest(method, e.srv.URL+path, strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+key)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := e.client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	status, b := testkit.API(t, e.client, method, e.srv.URL+path, key, body)
+	return status, string(b)
 }
 
 // drain waits until the pipeline has written everything buffered.
 func (e *env) drain(t *testing.T) {
 	t.Helper()
-	if err := e.pipe.Flush(context.Background()); err != nil {
+	if err := e.Interactions.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -242,7 +205,7 @@ func (e *env) count(t *testing.T, query string, args ...any) int {
 
 func (e *env) webhook(t *testing.T, project string, triggers []events.Type, linkIDs, qrIDs []string, bots bool) string {
 	t.Helper()
-	w, err := e.hooks.Create(context.Background(), project, webhooks.CreateRequest{Name: "h", URL: "http://127.0.0.1:9/hook",
+	w, err := e.Webhooks.Create(context.Background(), project, webhooks.CreateRequest{Name: "h", URL: "http://127.0.0.1:9/hook",
 		Triggers: triggers, LinkIDs: linkIDs, QRCodeIDs: qrIDs, IncludeBots: bots})
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,6 @@
-// Package pageforms takes the public submissions of hosted page forms:
+package public
+
+// pageForm takes the public submissions of hosted page forms:
 // POST /p/{slug}, application/x-www-form-urlencoded, at most 64 KiB.
 //
 // CSRF: a submission is accepted only from a browser page of this server. The
@@ -18,26 +20,20 @@
 // the e-mail when the form has one, else a generated id), and writes the lead,
 // the lead counters and lead.created (with page) in one transaction. The
 // visitor gets the form's thank-you page, or a 303 to its redirectUrl.
-package pageforms
 
 import (
 	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
-	"log/slog"
 	"mime"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
-	"github.com/codeqr/codeqr/internal/config"
-	"github.com/codeqr/codeqr/internal/conversions"
 	"github.com/codeqr/codeqr/internal/errs"
 	"github.com/codeqr/codeqr/internal/interactions"
 	"github.com/codeqr/codeqr/internal/pages"
@@ -46,52 +42,31 @@ import (
 	"github.com/codeqr/codeqr/internal/tracking"
 )
 
-// MaxBody bounds a submission.
-const MaxBody = 64 << 10
+// MaxFormBody bounds a form submission.
+const MaxFormBody = 64 << 10
 
-// Field value limits, by field type.
+// Form field value limits, by field type.
 const (
-	MaxValue    = 500
-	MaxTextarea = 5000
+	MaxFormValue    = 500
+	MaxFormTextarea = 5000
 )
 
-// Recorder takes interactions off the request path (interactions.Pipeline).
-type Recorder interface {
-	Record(interactions.Record)
-}
-
-// Handler serves POST /p/{slug}.
-type Handler struct {
-	st       *store.Store
-	conv     *conversions.Service
-	pages    *pages.Service
-	rec      Recorder
-	enr      interactions.Enricher
+type pageForm struct {
+	*Server
 	baseHost string
-	log      *slog.Logger
-	now      func() time.Time
-	trusted  []netip.Prefix
-	// limit is per client address (nil: no limit).
-	limit *ratelimit.Limiter
 }
 
-// NewHandler returns a Handler. Leads are written by conv, the same code as
-// POST /api/track/lead.
-func NewHandler(st *store.Store, conv *conversions.Service, ps *pages.Service, rec Recorder, enr interactions.Enricher, cfg config.Config, log *slog.Logger) *Handler {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	return &Handler{st: st, conv: conv, pages: ps, rec: rec, enr: enr, baseHost: strings.ToLower(cfg.BaseDomain()), log: log,
-		now: time.Now, trusted: cfg.TrustedProxies, limit: ratelimit.New(cfg.FormRateLimit, time.Minute, 0)}
+func newPageForm(s *Server) *pageForm {
+	return &pageForm{Server: s, baseHost: strings.ToLower(s.cfg.BaseDomain())}
 }
 
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (h *pageForm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	slug := r.PathValue("slug")
 	if !h.sameOrigin(r) {
 		h.fail(w, r, http.StatusForbidden, "forbidden", "This form can only be sent from its page.", nil)
 		return
 	}
-	if d := h.limit.Allow(ratelimit.IPKey(tracking.ClientIP(r, h.trusted))); !d.Allowed {
+	if d := h.formLimit.Allow(ratelimit.IPKey(tracking.ClientIP(r, h.cfg.TrustedProxies))); !d.Allowed {
 		w.Header().Set("Retry-After", strconv.Itoa(d.RetryAfterSeconds()))
 		h.fail(w, r, http.StatusTooManyRequests, "rate_limit_exceeded", "Too many submissions from your address. Please wait a minute.", nil)
 		return
@@ -100,11 +75,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, http.StatusUnsupportedMediaType, "bad_request", "Send the form as application/x-www-form-urlencoded.", nil)
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
+	r.Body = http.MaxBytesReader(w, r.Body, MaxFormBody)
 	if err := r.ParseForm(); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			h.fail(w, r, http.StatusRequestEntityTooLarge, "payload_too_large", fmt.Sprintf("The form is larger than %d bytes.", MaxBody), nil)
+			h.fail(w, r, http.StatusRequestEntityTooLarge, "payload_too_large", fmt.Sprintf("The form is larger than %d bytes.", MaxFormBody), nil)
 			return
 		}
 		h.fail(w, r, http.StatusBadRequest, "bad_request", "The form could not be read.", nil)
@@ -120,16 +95,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		h.log.ErrorContext(r.Context(), "pageforms: load page", "err", err)
+		h.log.ErrorContext(r.Context(), "public: load form page", "err", err)
 		h.fail(w, r, http.StatusServiceUnavailable, "internal_server_error", "Please try again in a moment.", nil)
 		return
 	}
 	if r.PostForm.Get(pages.HoneypotField) != "" {
-		h.log.InfoContext(r.Context(), "pageforms: honeypot filled; submission dropped", "page", p.ID)
+		h.log.InfoContext(r.Context(), "public: honeypot filled; submission dropped", "page", p.ID)
 		h.done(w, r, p)
 		return
 	}
-	values, problems := validate(*p.Form, r.PostForm)
+	values, problems := validateForm(*p.Form, r.PostForm)
 	if len(problems) > 0 {
 		h.fail(w, r, http.StatusUnprocessableEntity, "unprocessable_entity", "Please correct the form.", problems)
 		return
@@ -139,7 +114,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The submission's page view is the lead's interaction: recorded like any
 	// view (counted, page.visited), and named by its clickId on the lead.
 	h.rec.Record(interactions.Record{Kind: interactions.KindView, ProjectID: p.ProjectID, ResourceID: p.ID, Interaction: in})
-	fl, err := lead(Submission{Page: p, Values: values, Interaction: in})
+	fl, err := formLead(formSubmission{Page: p, Values: values, Interaction: in})
 	if err == nil {
 		err = h.st.InTx(r.Context(), func(tx *store.Tx) error {
 			_, err := h.conv.RecordFormLead(r.Context(), tx, fl)
@@ -147,7 +122,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		})
 	}
 	if err != nil {
-		h.log.ErrorContext(r.Context(), "pageforms: write lead", "err", err, "page", p.ID)
+		h.log.ErrorContext(r.Context(), "public: write form lead", "err", err, "page", p.ID)
 		h.fail(w, r, http.StatusServiceUnavailable, "internal_server_error", "Your answer could not be saved. Please try again.", nil)
 		return
 	}
@@ -155,7 +130,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // sameOrigin is the CSRF check (see the package comment).
-func (h *Handler) sameOrigin(r *http.Request) bool {
+func (h *pageForm) sameOrigin(r *http.Request) bool {
 	src := r.Header.Get("Origin")
 	if src == "" || src == "null" {
 		src = r.Header.Get("Referer")
@@ -171,9 +146,9 @@ func (h *Handler) sameOrigin(r *http.Request) bool {
 	return host == strings.ToLower(r.Host) || host == h.baseHost
 }
 
-// validate checks the submitted values against the form definition and
+// validateForm checks the submitted values against the form definition and
 // returns the values of the form's fields (trimmed; checkboxes "true"/"false").
-func validate(f pages.Form, form url.Values) (map[string]string, map[string]string) {
+func validateForm(f pages.Form, form url.Values) (map[string]string, map[string]string) {
 	values := make(map[string]string, len(f.Fields))
 	problems := map[string]string{}
 	for _, fd := range f.Fields {
@@ -186,9 +161,9 @@ func validate(f pages.Form, form url.Values) (map[string]string, map[string]stri
 			values[fd.Name] = fmt.Sprint(checked)
 			continue
 		}
-		limit := MaxValue
+		limit := MaxFormValue
 		if fd.Type == "textarea" {
-			limit = MaxTextarea
+			limit = MaxFormTextarea
 		} else {
 			v = strings.Join(strings.Fields(v), " ")
 		}
@@ -244,7 +219,7 @@ func validPhone(s string) bool {
 }
 
 // done answers a stored (or silently dropped) submission.
-func (h *Handler) done(w http.ResponseWriter, r *http.Request, p pages.Page) {
+func (h *pageForm) done(w http.ResponseWriter, r *http.Request, p pages.Page) {
 	if p.Form.RedirectURL != nil {
 		http.Redirect(w, r, *p.Form.RedirectURL, http.StatusSeeOther)
 		return
@@ -253,12 +228,12 @@ func (h *Handler) done(w http.ResponseWriter, r *http.Request, p pages.Page) {
 		writeJSON(w, http.StatusOK, map[string]string{"message": p.Form.SuccessMessage})
 		return
 	}
-	render(w, http.StatusOK, view{Title: p.Title, Message: p.Form.SuccessMessage, Theme: p.Theme})
+	renderForm(w, http.StatusOK, formView{Title: p.Title, Message: p.Form.SuccessMessage, Theme: p.Theme})
 }
 
 // fail answers a refused submission: JSON for clients that ask for it, else a
 // small HTML page.
-func (h *Handler) fail(w http.ResponseWriter, r *http.Request, status int, code, msg string, fields map[string]string) {
+func (h *pageForm) fail(w http.ResponseWriter, r *http.Request, status int, code, msg string, fields map[string]string) {
 	if wantsJSON(r) {
 		var body struct {
 			Error struct {
@@ -271,7 +246,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, status int, code,
 		writeJSON(w, status, body)
 		return
 	}
-	v := view{Title: http.StatusText(status), Message: msg, Theme: pages.DefaultTheme()}
+	v := formView{Title: http.StatusText(status), Message: msg, Theme: pages.DefaultTheme()}
 	names := make([]string, 0, len(fields))
 	for n := range fields {
 		names = append(names, n)
@@ -280,7 +255,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, status int, code,
 	for _, n := range names {
 		v.Problems = append(v.Problems, fields[n])
 	}
-	render(w, status, v)
+	renderForm(w, status, v)
 }
 
 func wantsJSON(r *http.Request) bool {
@@ -294,7 +269,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-var tmpl = template.Must(template.New("thanks").Parse(`<!doctype html>
+var formTmpl = template.Must(template.New("thanks").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <meta name="robots" content="noindex"><title>{{.Title}}</title>
 <style>body{font-family:system-ui,sans-serif;margin:0;padding:2rem 1rem;background:{{.Theme.Background}};color:{{.Theme.Text}}}
@@ -305,18 +280,18 @@ a{color:{{.Theme.Accent}}}</style></head><body><main>
 </main></body></html>
 `))
 
-type view struct {
+type formView struct {
 	Title, Message string
 	Problems       []string
 	Theme          pages.Theme
 }
 
-func render(w http.ResponseWriter, status int, v view) {
+func renderForm(w http.ResponseWriter, status int, v formView) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
 	w.WriteHeader(status)
-	_ = tmpl.Execute(w, v)
+	_ = formTmpl.Execute(w, v)
 }

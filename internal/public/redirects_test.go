@@ -1,4 +1,4 @@
-package redirects_test
+package public_test
 
 import (
 	"context"

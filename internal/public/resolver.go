@@ -1,4 +1,4 @@
-package redirects
+package public
 
 import (
 	"context"
@@ -6,12 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/codeqr/codeqr/internal/cache"
-	"log/slog"
 	"sync"
 	"time"
 
-	"github.com/codeqr/codeqr/internal/startstop"
+	"github.com/codeqr/codeqr/internal/cache"
 	"github.com/codeqr/codeqr/internal/store"
 )
 
@@ -51,10 +49,8 @@ type ResolverOptions struct {
 	NegativeTTL time.Duration
 	// MaxEntries bounds the cache; when full, arbitrary entries are dropped. Default 100000.
 	MaxEntries int
-	// PollInterval is how often cache_invalidations is read for other nodes'
-	// changes. Default 50ms.
-	PollInterval time.Duration
-	Logger       *slog.Logger
+	// Clock is the time source of expiries; nil means time.Now.
+	Clock func() time.Time
 }
 
 type entry struct {
@@ -71,33 +67,24 @@ type call struct {
 
 // Resolver maps (domain, key) to a Target through an in-memory cache.
 //
-// Correctness on change: on this node the writing services call Invalidate
-// after commit (cache.Invalidator), so the next request sees the change. Other
-// nodes learn of it from the cache_invalidations table, which database
-// triggers fill in the same transaction as the change; every node polls it
-// every PollInterval. So a change is seen everywhere within PollInterval
-// (default 50 ms) plus one query time after its commit; the TTL bounds
-// staleness even if a poll fails.
+// Correctness on change: the Resolver is a subscriber of the process's
+// cache.Bus, which calls Invalidate for every change committed on this node
+// (at once) and on other nodes (polled); the TTL bounds staleness even if a
+// poll fails.
 type Resolver struct {
 	st  *store.Store
 	opt ResolverOptions
-	log *slog.Logger
 	now func() time.Time
-	// others also hear every invalidation (see Also).
-	others []cache.Invalidator
 
 	mu       sync.RWMutex
 	entries  map[string]entry               // domain + "\x00" + key
 	byID     map[string]map[string]struct{} // resource id → cache keys
 	gen      uint64                         // bumped by every invalidation
 	inflight map[string]*call
-
-	poll    pollState
-	startMu sync.Mutex // serialises Start, which reads the floor before the poller runs
-	svc     startstop.Service
 }
 
-// NewResolver returns a Resolver; Start begins the invalidation poller.
+// NewResolver returns a Resolver reading st; give it to cache.New as a
+// subscriber so that it hears of changes.
 func NewResolver(st *store.Store, o ResolverOptions) *Resolver {
 	if o.TTL <= 0 {
 		o.TTL = 60 * time.Second
@@ -108,13 +95,10 @@ func NewResolver(st *store.Store, o ResolverOptions) *Resolver {
 	if o.MaxEntries <= 0 {
 		o.MaxEntries = 100000
 	}
-	if o.PollInterval <= 0 {
-		o.PollInterval = 50 * time.Millisecond
+	if o.Clock == nil {
+		o.Clock = time.Now
 	}
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
-	}
-	return &Resolver{st: st, opt: o, log: o.Logger, now: time.Now,
+	return &Resolver{st: st, opt: o, now: o.Clock,
 		entries: map[string]entry{}, byID: map[string]map[string]struct{}{}, inflight: map[string]*call{}}
 }
 
@@ -206,18 +190,9 @@ func (r *Resolver) drop(ck string, e entry) {
 	}
 }
 
-// Also makes every invalidation this resolver applies — its own and those it
-// polls from other nodes — reach inv too (e.g. the hosted page cache). Call it
-// before Start.
-func (r *Resolver) Also(inv cache.Invalidator) { r.others = append(r.others, inv) }
-
 // Invalidate forgets resourceID wherever it is cached and the entry of domain
-// and key (cache.Invalidator), and passes it on to the invalidators given to
-// Also. Safe to call from any goroutine.
+// and key (cache.Invalidator). Safe to call from any goroutine.
 func (r *Resolver) Invalidate(resourceID, domain, key string) {
-	for _, o := range r.others {
-		o.Invalidate(resourceID, domain, key)
-	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.gen++
@@ -251,7 +226,7 @@ func (r *Resolver) query(ctx context.Context, domain, key string) (Target, bool,
 		return t, false, nil
 	}
 	if err != nil {
-		return t, false, fmt.Errorf("redirects: resolve %s/%s: %w", domain, key, err)
+		return t, false, fmt.Errorf("public: resolve %s/%s: %w", domain, key, err)
 	}
 	switch t.Kind {
 	case "link":
@@ -265,7 +240,7 @@ func (r *Resolver) query(ctx context.Context, domain, key string) (Target, bool,
 		return t, false, nil // the key was just released
 	}
 	if err != nil {
-		return t, false, fmt.Errorf("redirects: resolve %s %s: %w", t.Kind, t.ResourceID, err)
+		return t, false, fmt.Errorf("public: resolve %s %s: %w", t.Kind, t.ResourceID, err)
 	}
 	return t, true, nil
 }
@@ -290,6 +265,8 @@ FROM links WHERE id = $1 AND project_id = $2`, t.ResourceID, t.ProjectID).Scan(
 	}
 	return nil
 }
+
+var _ cache.Invalidator = (*Resolver)(nil)
 
 func (r *Resolver) queryQRCode(ctx context.Context, db store.Querier, t *Target) error {
 	var url, content, title sql.NullString

@@ -1,38 +1,31 @@
-package api_test
+package public_test
 
 import (
 	"context"
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"net/netip"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/codeqr/codeqr/internal/api"
+	"github.com/codeqr/codeqr/internal/app"
 	"github.com/codeqr/codeqr/internal/config"
-	"github.com/codeqr/codeqr/internal/events"
-	"github.com/codeqr/codeqr/internal/interactions"
 	"github.com/codeqr/codeqr/internal/pages"
-	"github.com/codeqr/codeqr/internal/projects"
-	"github.com/codeqr/codeqr/internal/redirects"
 	"github.com/codeqr/codeqr/internal/store"
 	"github.com/codeqr/codeqr/internal/store/storetest"
-	"github.com/codeqr/codeqr/internal/tags"
-	"github.com/codeqr/codeqr/internal/tracking"
+	"github.com/codeqr/codeqr/internal/testkit"
+	"github.com/codeqr/codeqr/internal/testserver"
 )
 
 const iPhoneUA = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1"
 
-// viewEnv is the real API with hosted pages served through a real pipeline
-// and enricher (trusting loopback as a proxy, so tests choose the client IP).
+// viewEnv is the whole application, with the server's default dedupe window,
+// seen through its hosted pages.
 type viewEnv struct {
-	st        *store.Store
+	*env
 	url       string
 	svc       *pages.Service
-	pipe      *interactions.Pipeline
 	projectID string
 	key       string
 	otherKey  string
@@ -40,38 +33,8 @@ type viewEnv struct {
 
 func newViewEnv(t *testing.T, st *store.Store) *viewEnv {
 	t.Helper()
-	ctx := context.Background()
-	cfg := config.Config{BaseURL: "https://go.example.com"}.WithDefaults()
-	ps := projects.NewService(st, nil)
-	p1, key, _, err := ps.EnsureWithKey(ctx, "p1", "test", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, other, _, err := ps.EnsureWithKey(ctx, "p2", "test", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ev := events.NewWriter(nil, nil)
-	tg := tags.NewService(st, nil)
-	svc := pages.NewService(st, ev, tg, cfg)
-	enr, err := tracking.New(tracking.Options{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pipe := interactions.New(st, ev, interactions.Options{FlushInterval: 10 * time.Millisecond, Pages: pages.ViewLoader(svc)})
-	if err := pipe.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = pipe.Stop(context.Background()) })
-	viewer := pages.NewViewer(svc, pipe, enr, redirects.NotFound, nil)
-	svc.WithInvalidator(viewer.Invalidator()) // the page cache learns of every change
-	h := api.New(api.Deps{
-		Config: cfg, Store: st, Projects: ps, Tags: tg, Pages: svc,
-		PageViews: viewer,
-	}).Handler()
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return &viewEnv{st: st, url: srv.URL, svc: svc, pipe: pipe, projectID: p1.ID, key: key, otherKey: other}
+	e := newEnv(t, st, envOpts{dedupe: time.Hour, baseURL: "https://go.example.com"})
+	return &viewEnv{env: e, url: e.srv.URL, svc: e.Pages, projectID: e.p1, key: e.key1, otherKey: e.key2}
 }
 
 func (e *viewEnv) create(t *testing.T, req pages.CreateRequest) pages.Page {
@@ -215,9 +178,7 @@ func TestHostedPageNotFound(t *testing.T) {
 		draft := e.create(t, pages.CreateRequest{Slug: sp("draft"), Title: "Secret draft title",
 			Blocks: []pages.Block{{Type: pages.BlockHeading, Text: sp("Draft heading")}}})
 
-		rec := httptest.NewRecorder()
-		redirects.NotFound(rec, httptest.NewRequest(http.MethodGet, "/nothing", nil))
-		want := rec.Body.String()
+		_, want := e.get(t, http.MethodGet, "/nothing") // an unknown short key
 
 		for _, path := range []string{"/p/" + draft.Slug, "/p/nope", "/p/Bad_Slug", "/p/" + strings.Repeat("a", 300), "/p/%00x"} {
 			resp, body := e.get(t, http.MethodGet, path)
@@ -248,7 +209,7 @@ func TestHostedPageNotFound(t *testing.T) {
 		// Nothing was recorded for any of the 404s; the one view was.
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		if err := e.pipe.Flush(ctx); err != nil {
+		if err := e.Interactions.Flush(ctx); err != nil {
 			t.Fatal(err)
 		}
 		if n := storetest.Count(t, st.Read(), "SELECT COUNT(*) FROM interactions"); n != 1 {
@@ -281,10 +242,10 @@ func TestHostedPageViewsCounted(t *testing.T) {
 
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		if err := e.pipe.Flush(ctx); err != nil {
+		if err := e.Interactions.Flush(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if e.pipe.Pending() != 0 {
+		if e.Interactions.Pending() != 0 {
 			t.Fatal("pipeline not drained")
 		}
 		got, err := e.svc.Get(ctx, e.projectID, p.ID)
@@ -325,30 +286,17 @@ func TestHostedPageViewsCounted(t *testing.T) {
 }
 
 // Another node's page cache learns of a change through cache_invalidations
-// (a trigger on pages), polled by its resolver.
+// (a trigger on pages), polled by its cache.Bus.
 func TestHostedPageCacheAcrossNodes(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		e := newViewEnv(t, st) // node 1: the service that writes
 		p := e.create(t, pages.CreateRequest{Slug: sp("shared"), Title: "T", Published: true,
 			Blocks: []pages.Block{{Type: pages.BlockHeading, Text: sp("First heading")}}})
-		// Node 2: its own viewer and resolver, no direct hook from node 1's service.
+		// Node 2: a second application on the same database, with no direct
+		// hook from node 1's services.
 		cfg := config.Config{BaseURL: "https://go.example.com"}.WithDefaults()
-		enr, err := tracking.New(tracking.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		viewer2 := pages.NewViewer(pages.NewService(st, events.NewWriter(nil, nil), nil, cfg), e.pipe, enr, redirects.NotFound, nil)
-		res := redirects.NewResolver(st, redirects.ResolverOptions{PollInterval: 20 * time.Millisecond})
-		res.Also(viewer2.Invalidator())
-		if err := res.Start(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(res.Stop)
-		mux := http.NewServeMux()
-		mux.Handle("GET /p/{slug}", viewer2)
-		srv2 := httptest.NewServer(mux)
-		t.Cleanup(srv2.Close)
+		_, srv2 := testserver.Run(t, st, cfg, app.Options{CachePollInterval: 20 * time.Millisecond})
 		get2 := func() string {
 			resp, err := http.Get(srv2.URL + "/p/shared")
 			if err != nil {
@@ -365,12 +313,6 @@ func TestHostedPageCacheAcrossNodes(t *testing.T) {
 			Blocks: pages.Optional[[]pages.Block]{Set: true, Value: []pages.Block{{Type: pages.BlockHeading, Text: sp("Second heading")}}}}); err != nil {
 			t.Fatal(err)
 		}
-		deadline := time.Now().Add(5 * time.Second)
-		for !strings.Contains(get2(), "Second heading") {
-			if time.Now().After(deadline) {
-				t.Fatal("node 2 still serves the old page after 5 s")
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+		testkit.Wait(t, 5*time.Second, "node 2 to serve the new page", func() bool { return strings.Contains(get2(), "Second heading") })
 	})
 }
