@@ -39,11 +39,11 @@ type env struct {
 }
 
 type envOpts struct {
-	dedupe  time.Duration // zero: off
-	flush   time.Duration // zero: 10ms
-	baseURL string        // zero: http://go.test
-	pwLimit   int // password attempts per minute per address and link; zero: none
-	formLimit int // form posts per minute per address; zero: none
+	dedupe    time.Duration // zero: off
+	flush     time.Duration // zero: 10ms
+	baseURL   string        // zero: http://go.test
+	pwLimit   int           // password attempts per minute per address and link; zero: none
+	formLimit int           // form posts per minute per address; zero: none
 }
 
 func newEnv(t testing.TB, st *store.Store, o envOpts) *env {
