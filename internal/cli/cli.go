@@ -104,7 +104,7 @@ func bindConfig(fs *flag.FlagSet, full bool) *configFlags {
 	fs.StringVar(&c.cfg.SMTPFrom, "smtp-from", "", "sender address of those e-mails")
 	fs.StringVar(&c.cfg.SMTPUsername, "smtp-username", "", "optional SMTP username (PLAIN auth)")
 	fs.StringVar(&c.cfg.SMTPPassword, "smtp-password", "", "optional SMTP password")
-	fs.IntVar(&c.cfg.APIRateLimit, "api-rate-limit", 600, "requests per minute per API key on /api (0: no limit)")
+	fs.IntVar(&c.cfg.APIRateLimit, "api-rate-limit", 3000, "requests per minute per API key on /api (0: no limit)")
 	fs.IntVar(&c.cfg.PasswordRateLimit, "password-rate-limit", 10, "password attempts per minute per client address and link (0: no limit)")
 	fs.IntVar(&c.cfg.FormRateLimit, "form-rate-limit", 20, "hosted page form posts per minute per client address (0: no limit)")
 	fs.IntVar(&c.cfg.QRRateLimit, "qr-rate-limit", 600, "public QR renders (/api/qr) per minute per client address (0: no limit)")
