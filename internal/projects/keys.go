@@ -241,6 +241,18 @@ func (s *Service) Authenticate(ctx context.Context, key string) (Key, error) {
 // nodes) that all saw a stale value write once between them; a failure only
 // leaves lastUsedAt older, so it does not fail the request.
 func (s *Service) touch(ctx context.Context, id string, now time.Time) {
+	s.mu.Lock()
+	if s.touching[id] {
+		s.mu.Unlock()
+		return
+	}
+	s.touching[id] = true
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.touching, id)
+		s.mu.Unlock()
+	}()
 	cutoff := store.Millis(now) - LastUsedResolution.Milliseconds()
 	_ = s.st.InTx(ctx, func(tx *store.Tx) error {
 		_, err := tx.ExecContext(ctx, "UPDATE api_keys SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at <= $3)",

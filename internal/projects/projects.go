@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"sync"
 	"time"
 
 	"github.com/codeqr/codeqr/internal/errs"
@@ -68,6 +69,10 @@ func ValidSlug(s string) bool { return slugRE.MatchString(s) }
 type Service struct {
 	st  *store.Store
 	now func() time.Time
+	// touching holds the keys whose last use is being written now, so that a
+	// burst of requests with one key after a quiet minute writes it once.
+	mu       sync.Mutex
+	touching map[string]bool
 }
 
 // NewService returns a Service; now is the clock (nil for time.Now).
@@ -75,7 +80,7 @@ func NewService(st *store.Store, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{st: st, now: now}
+	return &Service{st: st, now: now, touching: map[string]bool{}}
 }
 
 const projectColumns = "id, slug, name, owner_email, created_at, updated_at"
