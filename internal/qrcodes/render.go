@@ -338,11 +338,12 @@ func ParseFormat(s string) (Format, error) {
 // the API answers 503 with Retry-After.
 var ErrRendererBusy = errors.New("qrcodes: the renderer is busy")
 
-// Renders drawn at once on a node, and how long a render waits for a slot.
-// A 2048-pixel image with a logo takes 16 MiB while it is drawn, so the
-// renderer's memory is bounded by this many of them.
+// RenderQueueWait is how long a render waits for one of renderSlots.
 const RenderQueueWait = 2 * time.Second
 
+// renderSlots is how many renders are drawn at once on a node: one per core,
+// two at least. A 2048-pixel image with a logo takes 16 MiB while it is
+// drawn, so the renderer's memory is bounded by this many of them.
 func renderSlots() int { return max(2, runtime.GOMAXPROCS(0)) }
 
 // Render draws payload in format f, fetching the logo if d has one. A logo
