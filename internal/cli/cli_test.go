@@ -64,6 +64,9 @@ func TestEnvironmentFillsFlags(t *testing.T) {
 	t.Setenv("CODEQR_DELIVERY_TIMEOUT", "3s")
 	t.Setenv("CODEQR_ADDR", ":9999")
 	t.Setenv("CODEQR_WEBHOOKS_ALLOW_HTTP", "true")
+	t.Setenv("CODEQR_ACCESS_LOG", "true")
+	t.Setenv("CODEQR_API_RATE_LIMIT", "0")
+	t.Setenv("CODEQR_PASSWORD_RATE_LIMIT", "3")
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	cf := bindConfig(fs, true)
 	if err := parseWithEnv(fs, []string{"--addr", "127.0.0.1:1234"}); err != nil {
@@ -74,7 +77,8 @@ func TestEnvironmentFillsFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cfg.Addr != "127.0.0.1:1234" || cfg.DeliveryTimeout != 3*time.Second || !cfg.WebhooksAllowHTTP ||
-		len(cfg.RetrySchedule) != 2 || cfg.RetrySchedule[1] != 2*time.Second || cfg.BaseURL != "http://127.0.0.1:1234" {
+		len(cfg.RetrySchedule) != 2 || cfg.RetrySchedule[1] != 2*time.Second || cfg.BaseURL != "http://127.0.0.1:1234" ||
+		!cfg.AccessLog || cfg.APIRateLimit != 0 || cfg.PasswordRateLimit != 3 || cfg.FormRateLimit != 20 || cfg.QRRateLimit != 600 {
 		t.Fatalf("config %+v", cfg)
 	}
 	t.Setenv("CODEQR_DELIVERY_TIMEOUT", "soon")
