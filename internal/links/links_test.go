@@ -440,8 +440,9 @@ func TestDelete(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		wantKind(t, e.svc.Delete(ctx, e.other, l.ID), errs.KindNotFound, "")
-		if err := e.svc.Delete(ctx, e.project, l.ID); err != nil {
+		_, err = e.svc.Delete(ctx, e.other, l.ID)
+		wantKind(t, err, errs.KindNotFound, "")
+		if _, err := e.svc.Delete(ctx, e.project, l.ID); err != nil {
 			t.Fatal(err)
 		}
 		evs := eventsOf(t, st, e.project)
@@ -460,7 +461,8 @@ func TestDelete(t *testing.T) {
 		if n := storetest.Count(t, st.Read(), "SELECT COUNT(*) FROM link_tags"); n != 0 {
 			t.Fatal("link_tags left behind")
 		}
-		wantKind(t, e.svc.Delete(ctx, e.project, l.ID), errs.KindNotFound, "")
+		_, err = e.svc.Delete(ctx, e.project, l.ID)
+		wantKind(t, err, errs.KindNotFound, "")
 	})
 }
 

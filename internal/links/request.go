@@ -22,6 +22,7 @@ const (
 	maxExternalID     = 255
 	maxUTM            = 190
 	maxPartnerID      = 255
+	maxFolderID       = 255
 	maxPassword       = 72 // bcrypt's own limit
 	maxDomain         = 253
 	maxGeoEntries     = 250
@@ -75,6 +76,7 @@ type CreateRequest struct {
 	UTMTerm         *string           `json:"utm_term"`
 	UTMContent      *string           `json:"utm_content"`
 	PartnerID       *string           `json:"partnerId"`
+	FolderID        *string           `json:"folderId"` // a label: codeqr has no folders of its own
 }
 
 // UpdateRequest is the body of PATCH /api/links/{id} and the "data" of PATCH
@@ -112,6 +114,7 @@ type UpdateRequest struct {
 	UTMTerm         Optional[string]            `json:"utm_term"`
 	UTMContent      Optional[string]            `json:"utm_content"`
 	PartnerID       Optional[string]            `json:"partnerId"`
+	FolderID        Optional[string]            `json:"folderId"`
 }
 
 func opt[T any](p *T) Optional[T] {
@@ -159,6 +162,7 @@ func (c CreateRequest) AsUpdate() UpdateRequest {
 		UTMTerm:         opt(c.UTMTerm),
 		UTMContent:      opt(c.UTMContent),
 		PartnerID:       opt(c.PartnerID),
+		FolderID:        opt(c.FolderID),
 	}
 	if c.Geo != nil {
 		u.Geo = Some(c.Geo)
@@ -206,8 +210,8 @@ func applyFields(r *record, u UpdateRequest, path string) error {
 		if u.Domain.Null || d == "" {
 			return errs.Invalid("%sdomain must not be null or empty", path)
 		}
-		if len(d) > maxDomain || strings.ContainsAny(d, "/ \t\r\n\x00?#@:") {
-			return errs.Invalid("%sdomain must be a host name", path)
+		if len(d) > maxDomain || strings.ContainsAny(d, "/ \t\r\n\x00?#@") || !hostPort(d) {
+			return errs.Invalid("%sdomain must be a host name, with a :port only as the server's own domain or a domain added with one", path)
 		}
 		l.Domain = d
 	}
@@ -259,6 +263,7 @@ func applyFields(r *record, u UpdateRequest, path string) error {
 		{&l.UTMTerm, u.UTMTerm, "utm_term", maxUTM, false},
 		{&l.UTMContent, u.UTMContent, "utm_content", maxUTM, false},
 		{&l.PartnerID, u.PartnerID, "partnerId", maxPartnerID, false},
+		{&l.FolderID, u.FolderID, "folderId", maxFolderID, false},
 	}
 	for _, t := range texts {
 		if err := setText(t.dst, t.o, path+t.name, t.max, t.isURL); err != nil {
@@ -362,6 +367,24 @@ func checkTagRefs(u UpdateRequest, path string) error {
 		}
 	}
 	return nil
+}
+
+// hostPort reports whether d is a host name with at most one :port suffix of
+// digits (the server's own domain may carry its port: 127.0.0.1:8080).
+func hostPort(d string) bool {
+	h, port, ok := strings.Cut(d, ":")
+	if !ok {
+		return true
+	}
+	if h == "" || port == "" || len(port) > 5 {
+		return false
+	}
+	for i := 0; i < len(port); i++ {
+		if port[i] < '0' || port[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func truncate(s string) string {
