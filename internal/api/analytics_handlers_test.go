@@ -259,20 +259,24 @@ func TestAnalytics(t *testing.T) {
 				t.Fatalf("%d events, want 3: %v", len(got), got)
 			}
 			first := got[0]
-			if first["kind"] != "click" || first["linkId"] != e.l1 || first["qrcodeId"] != nil || first["pageId"] != nil ||
-				first["timestamp"] != h(time.Hour).Format(time.RFC3339) || first["country"] != "US" || first["referer"] != "google.com" ||
-				first["latitude"] != nil || first["bot"] != false || first["qr"] != false || len(first["clickId"].(string)) != 16 {
+			click, _ := first["click"].(map[string]any)
+			link, _ := first["link"].(map[string]any)
+			if first["event"] != "click" || first["kind"] != "click" || first["linkId"] != e.l1 || first["link_id"] != e.l1 ||
+				first["qrcodeId"] != nil || first["pageId"] != nil || link["id"] != e.l1 || first["domain"] != link["domain"] ||
+				first["timestamp"] != h(time.Hour).Format(time.RFC3339) || first["country"] != "US" || click["referer"] != "google.com" ||
+				click["latitude"] != nil || click["bot"] != false || click["qr"] != false || first["qr"] != 0.0 ||
+				len(click["clickId"].(string)) != 16 || click["id"] != click["clickId"] || first["click_id"] != click["id"] {
 				t.Fatalf("first event %v", first)
 			}
 			for _, k := range []string{"timestamp", "clickId", "url", "ip", "continent", "country", "region", "city", "latitude",
 				"longitude", "device", "deviceVendor", "deviceModel", "browser", "browserVersion", "engine", "engineVersion",
-				"os", "osVersion", "cpuArchitecture", "ua", "bot", "qr", "referer", "refererUrl", "kind", "linkId", "qrcodeId", "pageId"} {
-				if _, ok := first[k]; !ok {
-					t.Fatalf("event lacks %s: %v", k, first)
+				"os", "osVersion", "cpuArchitecture", "ua", "bot", "qr", "referer", "refererUrl"} {
+				if _, ok := click[k]; !ok {
+					t.Fatalf("event's click lacks %s: %v", k, first)
 				}
 			}
-			if len(first) != 29 {
-				t.Fatalf("event has %d fields, want 29: %v", len(first), first)
+			if len(first) != 21 {
+				t.Fatalf("event has %d fields, want 21: %v", len(first), first)
 			}
 			if got[1]["device"] != "Desktop" || got[2]["country"] != "DE" {
 				t.Fatalf("events not newest first: %v", got)

@@ -135,3 +135,25 @@ func (s *Service) resolveID(ctx context.Context, q store.Querier, projectID, id 
 	}
 	return got, nil
 }
+
+// GetMany returns the project's links with these ids, by id; unknown ids are
+// left out.
+func (s *Service) GetMany(ctx context.Context, projectID string, ids []string) (map[string]Link, error) {
+	out := make(map[string]Link, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	args := []any{projectID}
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	ls, err := s.query(ctx, s.st.Read(), "SELECT "+selectColumns+" FROM links WHERE project_id = $1 AND id IN ("+
+		store.Placeholders(2, len(ids))+")", args...)
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range ls {
+		out[l.ID] = l
+	}
+	return out, nil
+}
