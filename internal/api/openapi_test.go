@@ -39,6 +39,7 @@ type openAPIDoc struct {
 		Schemas map[string]struct {
 			Properties map[string]json.RawMessage `json:"properties"`
 		} `json:"schemas"`
+		Responses map[string]json.RawMessage `json:"responses"`
 	} `json:"components"`
 }
 
@@ -167,8 +168,9 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		switch v := v.(type) {
 		case map[string]any:
 			if ref, ok := v["$ref"].(string); ok {
-				name, _ := strings.CutPrefix(ref, "#/components/schemas/")
-				if _, ok := doc.Components.Schemas[name]; !ok {
+				_, okSchema := doc.Components.Schemas[strings.TrimPrefix(ref, "#/components/schemas/")]
+				_, okResponse := doc.Components.Responses[strings.TrimPrefix(ref, "#/components/responses/")]
+				if !okSchema && !okResponse {
 					t.Errorf("dangling $ref %s", ref)
 				}
 			}
@@ -200,7 +202,10 @@ func TestOpenAPISchemasMatchWire(t *testing.T) {
 		"Tag":               tags.Tag{},
 		"Domain":            domains.Domain{},
 		"Customer":          conversions.Customer{},
-		"Partner":           partners.Partner{},
+		"CustomerDetail":    conversions.CustomerDetail{},
+		"Lead":              conversions.Lead{},
+		"Sale":              conversions.Sale{},
+		"AnalyticsEvent":    api.DubEvent{},
 		"PartnerDetail":     partners.Detail{},
 		"Interaction":       tracking.Interaction{},
 	} {

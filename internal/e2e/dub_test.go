@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -109,14 +110,24 @@ func TestOpenAPILint(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, filepath.Join(dir, "node_modules", ".bin", "redocly"),
-		"lint", "--extends", "recommended", "--format", "stylish", file)
+		"lint", "--extends", "recommended", "--format", "json", file)
 	cmd.Dir = dir
 	cmd.Env = append(childEnv(), "REDOCLY_TELEMETRY=off", "REDOCLY_SUPPRESS_UPDATE_NOTICE=true")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err = cmd.Run()
-	text := out.String()
-	if err != nil || !strings.Contains(text, "Woohoo! Your API description is valid.") || strings.Contains(text, "warning") {
-		t.Fatalf("redocly lint (exit %v):\n%s", err, text)
+	var report struct {
+		Totals struct {
+			Errors   *int `json:"errors"`
+			Warnings *int `json:"warnings"`
+		} `json:"totals"`
+		Problems []json.RawMessage `json:"problems"`
 	}
+	if jerr := json.Unmarshal(out.Bytes(), &report); jerr != nil || report.Totals.Errors == nil || report.Totals.Warnings == nil {
+		t.Fatalf("redocly lint (exit %v) gave no JSON report (%v):\n%s\n%s", err, jerr, out.String(), errOut.String())
+	}
+	if *report.Totals.Errors != 0 || *report.Totals.Warnings != 0 || err != nil {
+		t.Fatalf("redocly lint: %d errors, %d warnings (exit %v):\n%s", *report.Totals.Errors, *report.Totals.Warnings, err, out.String())
+	}
+	t.Logf("redocly lint (recommended): 0 errors, 0 warnings")
 }
