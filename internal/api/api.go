@@ -94,6 +94,7 @@ func (s *Server) Handler() http.Handler {
 	})
 	public("GET /api/qr", s.publicQR)
 	public("GET /api/openapi.json", s.openAPI)
+	public("GET /api/docs", s.apiDocs)
 
 	route("POST /api/links", projects.ScopeLinksWrite, s.createLink)
 	route("GET /api/links", projects.ScopeLinksRead, s.listLinks)
