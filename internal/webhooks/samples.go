@@ -56,12 +56,17 @@ func (in SampleInput) link() links.Link {
 	short := prefix + "/spring"
 	dest := "https://shop.example.com/spring?utm_source=newsletter"
 	created := in.Now.Add(-6 * 24 * time.Hour)
+	tag := tags.Tag{ID: ids.New("tag"), Name: "spring", Color: "green"}
+	webhookIDs := []string{}
+	if len(in.Webhook.LinkIDs) > 0 && in.Webhook.ID != "" {
+		webhookIDs = []string{in.Webhook.ID}
+	}
 	return links.Link{
 		ID: firstOr(in.Webhook.LinkIDs, ids.New("link")), Domain: domain, Key: "spring", URL: dest, ShortLink: short,
 		QRCode:    prefix + "/api/qr?url=" + url.QueryEscape(short+"?qr=1"),
-		Tags:      []tags.Tag{{ID: ids.New("tag"), Name: "spring", Color: "green"}},
-		UTMSource: ptr("newsletter"), TrackConversion: true, ProjectID: in.ProjectID,
-		Clicks: 42, Leads: 3, Sales: 1, SaleAmount: 4900, LastClicked: ptr(in.Now),
+		Tags:      []tags.Tag{tag}, TagID: &tag.ID,
+		UTMSource: ptr("newsletter"), TrackConversion: true, ProjectID: in.ProjectID, WorkspaceID: in.ProjectID,
+		Clicks: 42, Leads: 3, Sales: 1, SaleAmount: 4900, Conversions: 1, LastClicked: ptr(in.Now), WebhookIDs: webhookIDs,
 		CreatedAt: created, UpdatedAt: in.Now.Add(-24 * time.Hour),
 	}
 }
