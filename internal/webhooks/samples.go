@@ -63,8 +63,8 @@ func (in SampleInput) link() links.Link {
 	}
 	return links.Link{
 		ID: firstOr(in.Webhook.LinkIDs, ids.New("link")), Domain: domain, Key: "spring", URL: dest, ShortLink: short,
-		QRCode:    prefix + "/api/qr?url=" + url.QueryEscape(short+"?qr=1"),
-		Tags:      []tags.Tag{tag}, TagID: &tag.ID,
+		QRCode: prefix + "/api/qr?url=" + url.QueryEscape(short+"?qr=1"),
+		Tags:   []tags.Tag{tag}, TagID: &tag.ID,
 		UTMSource: ptr("newsletter"), TrackConversion: true, ProjectID: in.ProjectID, WorkspaceID: in.ProjectID,
 		Clicks: 42, Leads: 3, Sales: 1, SaleAmount: 4900, Conversions: 1, LastClicked: ptr(in.Now), WebhookIDs: webhookIDs,
 		CreatedAt: created, UpdatedAt: in.Now.Add(-24 * time.Hour),
