@@ -267,6 +267,21 @@ await check("track.lead mode=async", async () => {
   assert.equal(res.click.id, clickId);
   assert.equal(res.customer.externalId, `cus2-${run}`);
 });
+await check("track.lead mode=deferred, then wait", async () => {
+  const d = await dub.track.lead({ clickId, eventName: "Trial", customerExternalId: `cus3-${run}`, mode: "deferred" });
+  assert.equal(d.click.id, clickId);
+  assert.equal(d.customer.externalId, `cus3-${run}`);
+  assert.equal((await dub.events.list({ event: "clicks", linkId: link.id })).length, 1);
+  // No lead yet: the composite count of the link still has the two above.
+  const before = await api(`/analytics?event=composite&groupBy=count&linkId=${link.id}`);
+  assert.equal(before.leads, 2);
+  // The customer is known now: a later call without a click writes the lead.
+  const w = await dub.track.lead({ clickId: "", eventName: "Trial", customerExternalId: `cus3-${run}`, mode: "wait" });
+  assert.equal(w.click.id, clickId);
+  assert.equal(w.link?.id, link.id);
+  const after = await api(`/analytics?event=composite&groupBy=count&linkId=${link.id}`);
+  assert.equal(after.leads, 3);
+});
 await check("track.sale", async () => {
   const res = await dub.track.sale({
     customerExternalId: `cus-${run}`,
@@ -325,6 +340,7 @@ await check("analytics.retrieve count", async () => {
   await eventually(async () => {
     const res = await dub.analytics.retrieve({ event: "clicks", groupBy: "count", linkId: link.id });
     assert.equal(res.clicks, 1);
+    assert.equal(res.leads, 3);
   });
 });
 await check("analytics.retrieve timeseries", async () => {
@@ -360,7 +376,7 @@ await check("analytics.retrieve devices", async () => {
 await check("analytics.retrieve composite leads and sales", async () => {
   const res = await dub.analytics.retrieve({ event: "composite", groupBy: "count", linkId: link.id });
   assert.equal(res.clicks, 1);
-  assert.equal(res.leads, 2);
+  assert.equal(res.leads, 3);
   assert.equal(res.sales, 1);
   assert.equal(res.saleAmount, 4200);
 });
