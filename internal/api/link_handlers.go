@@ -205,7 +205,7 @@ func (s *Server) updateLink(w http.ResponseWriter, r *http.Request) error {
 
 // deleteLink: DELETE /api/links/{id} (or ext_<externalId}) → 200 {"id": id}.
 func (s *Server) deleteLink(w http.ResponseWriter, r *http.Request) error {
-	id, err := s.Links.Delete(r.Context(), projectOf(r), r.PathValue("id"))
+	id, err := s.Links.DeleteRef(r.Context(), projectOf(r), r.PathValue("id"))
 	if err != nil {
 		return err
 	}

@@ -79,7 +79,7 @@ func TestCountFoldersAndExternalIDs(t *testing.T) {
 		if _, err := e.svc.Get(ctx, e.other, "ext_ext-a"); errs.KindOf(err) != errs.KindNotFound {
 			t.Fatalf("other project by ext_: %v", err)
 		}
-		if id, err := e.svc.Delete(ctx, e.project, "ext_ext-a"); err != nil || id != a.ID {
+		if id, err := e.svc.DeleteRef(ctx, e.project, "ext_ext-a"); err != nil || id != a.ID {
 			t.Fatalf("delete by ext_: %s %v", id, err)
 		}
 

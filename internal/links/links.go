@@ -325,8 +325,16 @@ func (s *Service) Update(ctx context.Context, projectID, id string, u UpdateRequ
 }
 
 // Delete removes a link, frees its key and emits link.deleted with the link as
-// it was. id may be ext_<externalId>; the deleted link's id is returned.
-func (s *Service) Delete(ctx context.Context, projectID, id string) (string, error) {
+// it was.
+func (s *Service) Delete(ctx context.Context, projectID, id string) error {
+	return s.st.InTx(ctx, func(tx *store.Tx) error {
+		return s.delete(ctx, tx, projectID, id)
+	})
+}
+
+// DeleteRef is Delete for a link named by its id or by Dub's
+// ext_<externalId>; it returns the deleted link's id.
+func (s *Service) DeleteRef(ctx context.Context, projectID, id string) (string, error) {
 	err := s.st.InTx(ctx, func(tx *store.Tx) error {
 		var err error
 		if id, err = s.resolveID(ctx, tx, projectID, id); err != nil {

@@ -448,9 +448,8 @@ func TestDelete(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = e.svc.Delete(ctx, e.other, l.ID)
-		wantKind(t, err, errs.KindNotFound, "")
-		if _, err := e.svc.Delete(ctx, e.project, l.ID); err != nil {
+		wantKind(t, e.svc.Delete(ctx, e.other, l.ID), errs.KindNotFound, "")
+		if err := e.svc.Delete(ctx, e.project, l.ID); err != nil {
 			t.Fatal(err)
 		}
 		evs := eventsOf(t, st, e.project)
@@ -469,8 +468,7 @@ func TestDelete(t *testing.T) {
 		if n := storetest.Count(t, st.Read(), "SELECT COUNT(*) FROM link_tags"); n != 0 {
 			t.Fatal("link_tags left behind")
 		}
-		_, err = e.svc.Delete(ctx, e.project, l.ID)
-		wantKind(t, err, errs.KindNotFound, "")
+		wantKind(t, e.svc.Delete(ctx, e.project, l.ID), errs.KindNotFound, "")
 	})
 }
 

@@ -107,7 +107,7 @@ func TestResolversOnTwoNodesSeeEachOthersChanges(t *testing.T) {
 			if d > time.Second {
 				t.Errorf("invalidation took %v", d)
 			}
-			if _, err := ls.Delete(ctx, p.ID, l.ID); err != nil {
+			if err := ls.Delete(ctx, p.ID, l.ID); err != nil {
 				t.Fatal(err)
 			}
 			waitFor(t, "node B to see the delete", func() bool { return lookupURL(resB) == "" })
