@@ -125,7 +125,7 @@ func TestResourceEventsDelivered(t *testing.T) {
 		c := srv.client(srv.createKey("e2e"))
 		_, secret := subscribe(t, c, rcv.URL(), projectEvents...)
 
-		link := c.must(http.MethodPost, "/api/links", map[string]any{"url": "https://example.com/first"}, http.StatusCreated)
+		link := c.must(http.MethodPost, "/api/links", map[string]any{"url": "https://example.com/first"}, http.StatusOK)
 		linkID := link.str("id")
 		c.must(http.MethodPatch, "/api/links/"+linkID, map[string]any{"url": "https://example.com/second"}, http.StatusOK)
 		c.must(http.MethodDelete, "/api/links/"+linkID, nil, http.StatusOK)

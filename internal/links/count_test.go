@@ -2,6 +2,7 @@ package links_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/codeqr/codeqr/internal/config"
@@ -81,6 +82,18 @@ func TestCountFoldersAndExternalIDs(t *testing.T) {
 		}
 		if id, err := e.svc.DeleteRef(ctx, e.project, "ext_ext-a"); err != nil || id != a.ID {
 			t.Fatalf("delete by ext_: %s %v", id, err)
+		}
+
+		// Dub's single tagId is a tag id; Dub's fields for features codeqr
+		// lacks are refused by name, unless null.
+		tagged := mk(links.CreateRequest{URL: "https://t.example/", TagID: a.TagID})
+		if len(tagged.Tags) != 1 || tagged.Tags[0].ID != *a.TagID {
+			t.Fatalf("tagId: %+v", tagged.Tags)
+		}
+		mk(links.CreateRequest{URL: "https://n.example/", DubUnsupported: links.DubUnsupported{TenantID: []byte("null")}})
+		_, err = e.svc.Create(ctx, e.project, links.CreateRequest{URL: "https://n.example/", DubUnsupported: links.DubUnsupported{WebhookIDs: []byte(`["wh_1"]`)}})
+		if errs.KindOf(err) != errs.KindInvalid || !strings.Contains(err.Error(), "webhookIds is not offered") {
+			t.Fatalf("webhookIds: %v", err)
 		}
 
 		// The base domain with its port is the server's own.

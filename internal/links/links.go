@@ -192,6 +192,17 @@ type prepared struct {
 }
 
 func prepare(u UpdateRequest, path string, base record) (prepared, error) {
+	if err := u.DubUnsupported.check(path); err != nil {
+		return prepared{}, err
+	}
+	if u.TagID.Set {
+		// Dub's single tag id is one more tag id.
+		ids := []string{}
+		if !u.TagID.Null && u.TagID.Value != "" {
+			ids = append(ids, u.TagID.Value)
+		}
+		u.TagIDs = Some(append(ids, u.TagIDs.Value...))
+	}
 	if err := applyFields(&base, u, path); err != nil {
 		return prepared{}, err
 	}

@@ -1,6 +1,7 @@
 package links
 
 import (
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"strings"
@@ -77,6 +78,43 @@ type CreateRequest struct {
 	UTMContent      *string           `json:"utm_content"`
 	PartnerID       *string           `json:"partnerId"`
 	FolderID        *string           `json:"folderId"` // a label: codeqr has no folders of its own
+	TagID           *string           `json:"tagId"`    // Dub's deprecated single tag: one more tag id
+	DubUnsupported
+}
+
+// DubUnsupported are fields of Dub's link requests for features codeqr does
+// not have (tenants, programs, key prefixes and lengths, ref parameters, A/B
+// tests, per-link webhook lists). They are known, so they are not "unknown
+// field" 400s: null (or absent) is accepted, and a value is refused with a
+// 422 that says it is not offered.
+type DubUnsupported struct {
+	TenantID        json.RawMessage `json:"tenantId"`
+	ProgramID       json.RawMessage `json:"programId"`
+	Prefix          json.RawMessage `json:"prefix"`
+	KeyLength       json.RawMessage `json:"keyLength"`
+	Ref             json.RawMessage `json:"ref"`
+	TestVariants    json.RawMessage `json:"testVariants"`
+	TestStartedAt   json.RawMessage `json:"testStartedAt"`
+	TestCompletedAt json.RawMessage `json:"testCompletedAt"`
+	WebhookIDs      json.RawMessage `json:"webhookIds"`
+}
+
+func (d DubUnsupported) check(path string) error {
+	for _, f := range []struct {
+		name, why string
+		v         json.RawMessage
+	}{
+		{"tenantId", "links carry no tenant", d.TenantID}, {"programId", "partner links belong to the project's one program", d.ProgramID},
+		{"prefix", "random keys have no prefix", d.Prefix}, {"keyLength", "random keys are 7 characters", d.KeyLength},
+		{"ref", "add the parameter to url yourself", d.Ref}, {"testVariants", "codeqr has no A/B tests", d.TestVariants},
+		{"testStartedAt", "codeqr has no A/B tests", d.TestStartedAt}, {"testCompletedAt", "codeqr has no A/B tests", d.TestCompletedAt},
+		{"webhookIds", "select links on the webhook instead (linkIds)", d.WebhookIDs},
+	} {
+		if v := strings.TrimSpace(string(f.v)); v != "" && v != "null" {
+			return errs.Invalid("%s%s is not offered by codeqr (%s); send null or leave it out", path, f.name, f.why)
+		}
+	}
+	return nil
 }
 
 // UpdateRequest is the body of PATCH /api/links/{id} and the "data" of PATCH
@@ -115,6 +153,8 @@ type UpdateRequest struct {
 	UTMContent      Optional[string]            `json:"utm_content"`
 	PartnerID       Optional[string]            `json:"partnerId"`
 	FolderID        Optional[string]            `json:"folderId"`
+	TagID           Optional[string]            `json:"tagId"` // Dub's single tag: with tagIds/tagNames, joins them; alone, replaces the tags
+	DubUnsupported
 }
 
 func opt[T any](p *T) Optional[T] {
@@ -167,6 +207,10 @@ func (c CreateRequest) AsUpdate() UpdateRequest {
 	if c.Geo != nil {
 		u.Geo = Some(c.Geo)
 	}
+	if c.TagID != nil && *c.TagID != "" {
+		u.TagID = Some(*c.TagID)
+	}
+	u.DubUnsupported = c.DubUnsupported
 	if c.Domain != nil && strings.TrimSpace(*c.Domain) != "" {
 		u.Domain = Some(*c.Domain)
 	}
