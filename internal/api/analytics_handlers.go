@@ -3,7 +3,6 @@ package api
 import (
 	"net/http"
 	"net/url"
-	"time"
 
 	"github.com/codeqr/codeqr/internal/analytics"
 	"github.com/codeqr/codeqr/internal/links"
@@ -85,32 +84,25 @@ func (s *Server) withLinkFields(r *http.Request, rows []analytics.Row) error {
 // DubEvent is a row of GET /api/events in Dub's event format: event
 // ("click", "scan" or "view"), timestamp, click (the whole §3.4 interaction,
 // with the click id also as id), link (the link object, null for scans and
-// views of QR codes and pages), and Dub's flat copies of a few of them
-// (click_id, link_id, domain, key, url, continent, country, city, device,
-// browser, os, ip; qr as 0 or 1). kind, linkId, qrcodeId and pageId say which
-// resource it was.
+// views of QR codes and pages), Dub's flat click_id, link_id, domain and key,
+// and the interaction's own fields at the top level as before (Dub's flat
+// copies: url, continent, country, city, device, browser, os, ip…), except
+// qr, which is 0 or 1 there as in Dub (click.qr stays a boolean). kind,
+// linkId, qrcodeId and pageId say which resource it was.
 type DubEvent struct {
 	Event     string      `json:"event"`
-	Timestamp time.Time   `json:"timestamp"`
 	Click     DubClick    `json:"click"`
 	Link      *links.Link `json:"link"`
 	ClickID   string      `json:"click_id"`
 	LinkIDDub *string     `json:"link_id"`
 	Domain    *string     `json:"domain"`
 	Key       *string     `json:"key"`
-	URL       string      `json:"url"`
-	Continent string      `json:"continent"`
-	Country   string      `json:"country"`
-	City      string      `json:"city"`
-	Device    string      `json:"device"`
-	Browser   string      `json:"browser"`
-	OS        string      `json:"os"`
 	QR        int         `json:"qr"`
-	IP        string      `json:"ip"`
 	Kind      string      `json:"kind"`
 	LinkID    *string     `json:"linkId"`
 	QRCodeID  *string     `json:"qrcodeId"`
 	PageID    *string     `json:"pageId"`
+	tracking.Interaction
 }
 
 // DubClick is the interaction as Dub's click object: the §3.4 fields with the
@@ -122,10 +114,9 @@ type DubClick struct {
 
 func dubEventOf(e analytics.Event, l *links.Link) DubEvent {
 	in := e.Interaction
-	d := DubEvent{Event: e.Kind, Timestamp: in.Timestamp, Click: DubClick{ID: in.ClickID, Interaction: in}, Link: l,
-		ClickID: in.ClickID, LinkIDDub: e.LinkID, URL: in.URL, Continent: in.Continent, Country: in.Country, City: in.City,
-		Device: in.Device, Browser: in.Browser, OS: in.OS, IP: in.IP,
-		Kind: e.Kind, LinkID: e.LinkID, QRCodeID: e.QRCodeID, PageID: e.PageID}
+	d := DubEvent{Event: e.Kind, Click: DubClick{ID: in.ClickID, Interaction: in}, Link: l,
+		ClickID: in.ClickID, LinkIDDub: e.LinkID, Kind: e.Kind, LinkID: e.LinkID, QRCodeID: e.QRCodeID, PageID: e.PageID,
+		Interaction: in}
 	if in.QR {
 		d.QR = 1
 	}

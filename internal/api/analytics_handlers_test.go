@@ -275,8 +275,8 @@ func TestAnalytics(t *testing.T) {
 			if first["event"] != "click" || first["kind"] != "click" || first["linkId"] != e.l1 || first["link_id"] != e.l1 ||
 				first["qrcodeId"] != nil || first["pageId"] != nil || link["id"] != e.l1 || first["domain"] != link["domain"] ||
 				first["timestamp"] != h(time.Hour).Format(time.RFC3339) || first["country"] != "US" || click["referer"] != "google.com" ||
-				click["latitude"] != nil || click["bot"] != false || click["qr"] != false || first["qr"] != 0.0 ||
-				len(click["clickId"].(string)) != 16 || click["id"] != click["clickId"] || first["click_id"] != click["id"] {
+				first["referer"] != "google.com" || click["latitude"] != nil || click["bot"] != false || click["qr"] != false || first["qr"] != 0.0 ||
+				len(click["clickId"].(string)) != 16 || click["id"] != click["clickId"] || first["click_id"] != click["id"] || first["clickId"] != click["id"] {
 				t.Fatalf("first event %v", first)
 			}
 			for _, k := range []string{"timestamp", "clickId", "url", "ip", "continent", "country", "region", "city", "latitude",
@@ -285,9 +285,12 @@ func TestAnalytics(t *testing.T) {
 				if _, ok := click[k]; !ok {
 					t.Fatalf("event's click lacks %s: %v", k, first)
 				}
+				if _, ok := first[k]; !ok {
+					t.Fatalf("event lacks %s: %v", k, first)
+				}
 			}
-			if len(first) != 21 {
-				t.Fatalf("event has %d fields, want 21: %v", len(first), first)
+			if len(first) != 36 { // the 25 interaction fields, kind and the 3 resource ids, and Dub's 7
+				t.Fatalf("event has %d fields, want 36: %v", len(first), first)
 			}
 			if got[1]["device"] != "Desktop" || got[2]["country"] != "DE" {
 				t.Fatalf("events not newest first: %v", got)
