@@ -151,7 +151,7 @@ func (s *Service) UpdateCustomer(ctx context.Context, projectID, id string, u Cu
 		now := s.now().UTC().Truncate(time.Millisecond)
 		_, err = tx.ExecContext(ctx, "UPDATE customers SET external_id = $1, name = $2, email = $3, avatar = $4, country = $5, updated_at = $6 WHERE id = $7",
 			cf.externalID, store.StringOrNil(cf.name), store.StringOrNil(cf.email), store.StringOrNil(cf.avatar), store.StringOrNil(country), store.Millis(now), c.ID)
-		if s.st.Dialect().IsUniqueViolation(err) {
+		if errors.Is(err, store.ErrUniqueViolation) {
 			return errs.Conflict("another customer has externalId %q", truncate(cf.externalID))
 		}
 		if err != nil {
@@ -235,9 +235,6 @@ func (s *Service) saleByInvoice(ctx context.Context, q store.Querier, projectID,
 click_id, link_id, qrcode_id, page_id, metadata, created_at FROM sales WHERE project_id = $1 AND invoice_id = $2`, projectID, invoiceID).
 		Scan(&sl.ID, &customerID, &lead, &sl.EventName, &sl.Amount, &sl.Currency, &sl.PaymentProcessor, &invoice,
 			&click, &link, &qr, &page, &meta, &created)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Sale{}, store.ErrNotFound
-	}
 	if err != nil {
 		return Sale{}, fmt.Errorf("conversions: read sale: %w", err)
 	}

@@ -159,7 +159,7 @@ func (s *Service) Create(ctx context.Context, projectID, baseDomain string, req 
 			store.StringOrNil(d.NotFoundURL), store.StringOrNil(d.Logo), store.Millis(now), store.Millis(now))
 		return err
 	})
-	if s.st.Dialect().IsUniqueViolation(err) {
+	if errors.Is(err, store.ErrUniqueViolation) {
 		return Domain{}, errs.Conflict("domain %s is already in use", slug)
 	}
 	if err != nil {
@@ -275,7 +275,7 @@ func (s *Service) List(ctx context.Context, projectID string, o ListOptions) ([]
 func find(ctx context.Context, q store.Querier, projectID, idOrSlug string) (Domain, error) {
 	d, err := scan(q.QueryRowContext(ctx, "SELECT "+columns+" FROM domains WHERE (id = $1 OR slug = $2) AND project_id = $3",
 		idOrSlug, Normalize(idOrSlug), projectID))
-	if errors.Is(err, sql.ErrNoRows) {
+	if errors.Is(err, store.ErrNotFound) {
 		return Domain{}, errs.NotFound("domain %s not found", truncate(idOrSlug))
 	}
 	if err != nil {
@@ -332,7 +332,7 @@ func (s *Service) Update(ctx context.Context, projectID, baseDomain, idOrSlug st
 logo = $6, updated_at = $7 WHERE id = $8 AND project_id = $9`,
 			d.Slug, d.Archived, store.StringOrNil(d.Placeholder), store.StringOrNil(d.ExpiredURL), store.StringOrNil(d.NotFoundURL),
 			store.StringOrNil(d.Logo), store.Millis(d.UpdatedAt), d.ID, projectID)
-		if s.st.Dialect().IsUniqueViolation(err) {
+		if errors.Is(err, store.ErrUniqueViolation) {
 			return errs.Conflict("domain %s is already in use", d.Slug)
 		}
 		return err

@@ -3,6 +3,7 @@ package links
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -127,7 +128,7 @@ func (s *Service) resolveID(ctx context.Context, q store.Querier, projectID, id 
 	}
 	var got string
 	err := q.QueryRowContext(ctx, "SELECT id FROM links WHERE project_id = $1 AND external_id = $2", projectID, ext).Scan(&got)
-	if err == sql.ErrNoRows {
+	if errors.Is(err, store.ErrNotFound) {
 		return "", errs.NotFound("link with externalId %q not found", truncate(ext))
 	}
 	if err != nil {

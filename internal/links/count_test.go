@@ -97,7 +97,7 @@ func TestCountFoldersAndExternalIDs(t *testing.T) {
 		}
 
 		// The base domain with its port is the server's own.
-		withPort := links.NewService(st, events.NewWriter(nil, tickingClock()), e.tags, config.Config{BaseURL: "http://127.0.0.1:8080"})
+		withPort := links.NewService(st, events.NewWriter(nil, tickingClock()), e.tags, config.Config{BaseURL: "http://127.0.0.1:8080"}, nil)
 		l, err := withPort.Create(ctx, e.project, links.CreateRequest{URL: "https://p.example/", Domain: str("127.0.0.1:8080"), Key: str("port")})
 		if err != nil || l.Domain != "127.0.0.1:8080" || l.ShortLink != "http://127.0.0.1:8080/port" {
 			t.Fatalf("base domain with port: %+v %v", l, err)

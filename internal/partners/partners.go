@@ -50,7 +50,8 @@ const (
 	maxKeyTries = 20
 )
 
-// Partner is the wire object of webhooks.md §3.6.
+// Partner is the partner object of the API and of partner.* events
+// (docs/webhooks.md).
 type Partner struct {
 	ID        string    `json:"id"`
 	Name      string    `json:"name"`
@@ -224,7 +225,7 @@ tenant_id, username, company_name, description)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12, $13)`,
 			p.ID, projectID, p.Name, p.Email, store.StringOrNil(p.Image), store.StringOrNil(p.Country), p.Status, enrolledAt, store.Millis(now),
 			store.StringOrNil(pr.tenantID), store.StringOrNil(pr.username), store.StringOrNil(pr.companyName), store.StringOrNil(pr.description)); err != nil {
-			if s.st.Dialect().IsUniqueViolation(err) {
+			if errors.Is(err, store.ErrUniqueViolation) {
 				return errs.Conflict("a partner with email %q or this tenantId is already enrolled in this program", p.Email)
 			}
 			return fmt.Errorf("partners: insert: %w", err)
@@ -264,14 +265,14 @@ func linkURL(url string, props *links.CreateRequest) string {
 // with this email, or "".
 func (s *Service) existing(ctx context.Context, tx *store.Tx, projectID string, tenantID *string, email string) (string, error) {
 	var id string
-	err := sql.ErrNoRows
+	err := store.ErrNotFound
 	if tenantID != nil {
 		err = tx.QueryRowContext(ctx, "SELECT id FROM partners WHERE project_id = $1 AND tenant_id = $2", projectID, *tenantID).Scan(&id)
 	}
-	if errors.Is(err, sql.ErrNoRows) {
+	if errors.Is(err, store.ErrNotFound) {
 		err = tx.QueryRowContext(ctx, "SELECT id FROM partners WHERE project_id = $1 AND email = $2", projectID, email).Scan(&id)
 	}
-	if errors.Is(err, sql.ErrNoRows) {
+	if errors.Is(err, store.ErrNotFound) {
 		return "", nil
 	}
 	if err != nil {
@@ -308,7 +309,7 @@ company_name = $7, description = $8, updated_at = $9 WHERE id = $10 AND project_
 		cur.Name, cur.Email, store.StringOrNil(cur.Image), store.StringOrNil(cur.Country), store.StringOrNil(curPr.tenantID),
 		store.StringOrNil(curPr.username), store.StringOrNil(curPr.companyName), store.StringOrNil(curPr.description),
 		store.Millis(s.nowMs()), id, projectID)
-	if s.st.Dialect().IsUniqueViolation(err) {
+	if errors.Is(err, store.ErrUniqueViolation) {
 		return Detail{}, errs.Conflict("another partner has email %q or this tenantId", cur.Email)
 	}
 	if err != nil {
@@ -404,7 +405,7 @@ func (s *Service) UpsertLink(ctx context.Context, projectID string, req LinkRequ
 		}
 		err = tx.QueryRowContext(ctx, "SELECT id FROM links WHERE project_id = $1 AND partner_id = $2 AND url = $3 ORDER BY id LIMIT 1",
 			projectID, p.ID, url).Scan(&linkID)
-		if errors.Is(err, sql.ErrNoRows) {
+		if errors.Is(err, store.ErrNotFound) {
 			return nil
 		}
 		return err
@@ -427,7 +428,7 @@ func (s *Service) named(ctx context.Context, q store.Querier, projectID, id stri
 		id = *req.PartnerID
 	case req.TenantID != nil && *req.TenantID != "":
 		err := q.QueryRowContext(ctx, "SELECT id FROM partners WHERE project_id = $1 AND tenant_id = $2", projectID, *req.TenantID).Scan(&id)
-		if errors.Is(err, sql.ErrNoRows) {
+		if errors.Is(err, store.ErrNotFound) {
 			return Partner{}, errs.NotFound("no partner with tenantId %q", truncate(*req.TenantID))
 		}
 		if err != nil {
@@ -729,7 +730,7 @@ func scan(row scanner, projectID string) (Partner, profile, error) {
 		created                             int64
 	)
 	if err := row.Scan(&p.ID, &p.Name, &p.Email, &image, &country, &p.Status, &created, &tenant, &username, &company, &descript); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
+		if errors.Is(err, store.ErrNotFound) {
 			return Partner{}, profile{}, store.ErrNotFound
 		}
 		return Partner{}, profile{}, fmt.Errorf("partners: scan: %w", err)
