@@ -394,6 +394,27 @@ func TestQRCodeDisplayPages(t *testing.T) {
 	})
 }
 
+// A custom domain added with its port answers on that host and port; the
+// same host without the port (or with another one) does not find its keys.
+func TestCustomDomainWithPort(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st, envOpts{})
+		if status, body := e.api(t, "POST", "/api/domains", e.key1, `{"slug":"dev.example.net:8443"}`); status != http.StatusCreated {
+			t.Fatalf("add domain: %d %s", status, body)
+		}
+		if status, body := e.api(t, "POST", "/api/links", e.key1, `{"url":"https://example.com/port","key":"porty","domain":"dev.example.net:8443"}`); status != http.StatusOK {
+			t.Fatalf("create: %d %s", status, body)
+		}
+		resp, _ := e.do(t, "/porty", reqOpts{host: "dev.example.net:8443"})
+		wantLocation(t, resp, "https://example.com/port")
+		for _, host := range []string{"dev.example.net", "dev.example.net:9999"} {
+			resp, _ = e.do(t, "/porty", reqOpts{host: host})
+			wantStatus(t, resp, http.StatusNotFound)
+		}
+	})
+}
+
 func TestLinkCacheInvalidationThroughAPI(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
