@@ -82,7 +82,7 @@ func (s *Server) withLinkFields(r *http.Request, rows []analytics.Row) error {
 }
 
 // DubEvent is a row of GET /api/events in Dub's event format: event
-// ("click", "scan" or "view"), timestamp, click (the whole §3.4 interaction,
+// ("click", "scan" or "view"), timestamp, click (the whole interaction object of docs/webhooks.md,
 // with the click id also as id), link (the link object, null for scans and
 // views of QR codes and pages), Dub's flat click_id, link_id, domain and key,
 // and the interaction's own fields at the top level as before (Dub's flat
@@ -105,7 +105,7 @@ type DubEvent struct {
 	tracking.Interaction
 }
 
-// DubClick is the interaction as Dub's click object: the §3.4 fields with the
+// DubClick is the interaction as Dub's click object: the interaction fields with the
 // click id as id.
 type DubClick struct {
 	ID string `json:"id"`

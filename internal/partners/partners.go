@@ -115,7 +115,7 @@ type Detail struct {
 	NetRevenue          int64      `json:"netRevenue"`
 }
 
-// profile is what a partner row stores beyond the §3.6 object.
+// profile is what a partner row stores beyond the Partner object of docs/webhooks.md.
 type profile struct {
 	tenantID, username, companyName, description *string
 }
