@@ -82,6 +82,10 @@ func (h *shortLinks) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		page(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
 		return
 	}
+	if (!found || t.Archived) && t.NotFoundURL != "" {
+		redirect(w, r, t.NotFoundURL) // the custom domain's own fallback
+		return
+	}
 	if !found || t.Archived || (t.Kind == "qrcode" && t.Static) {
 		notFound(w, r)
 		return
