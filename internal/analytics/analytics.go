@@ -227,10 +227,7 @@ func (s *Service) groups(ctx context.Context, f filter, d dimension) ([]Row, err
 		return s.conversionGroups(ctx, f, d)
 	}
 	where, args := f.interactions(kindOf[f.p.Event])
-	cols := d.column
-	if d.extraColumn != "" {
-		cols += ", " + d.extraColumn
-	}
+	cols := strings.Join(append([]string{d.column}, d.extra...), ", ")
 	q := "SELECT " + cols + ", COUNT(*) AS n FROM interactions WHERE " + where + " AND " + d.column + " IS NOT NULL" +
 		" GROUP BY " + cols + " ORDER BY n DESC, " + cols + fmt.Sprintf(" LIMIT %d", maxGroups)
 	rows, err := s.st.Read().QueryContext(ctx, q, args...)
@@ -240,18 +237,24 @@ func (s *Service) groups(ctx context.Context, f filter, d dimension) ([]Row, err
 	defer rows.Close()
 	out := []Row{}
 	for rows.Next() {
-		var key, extra string
+		var key string
 		var n int64
+		extra := make([]string, len(d.extra))
 		dst := []any{&key}
-		if d.extraColumn != "" {
-			dst = append(dst, &extra)
+		for i := range extra {
+			dst = append(dst, &extra[i])
 		}
 		if err := rows.Scan(append(dst, &n)...); err != nil {
 			return nil, fmt.Errorf("analytics: group by %s: %w", d.column, err)
 		}
+		if d.key == "continent" && !slices.Contains(continents, key) {
+			// Dub's clients accept only the seven continent codes: the
+			// interactions whose continent is not known are left out.
+			continue
+		}
 		r := Row{d.key: key, f.p.Event: n}
-		if d.extraColumn != "" {
-			r[d.extraKey] = extra
+		for i, col := range d.extra {
+			r[col] = extra[i]
 		}
 		out = append(out, r)
 	}
@@ -261,6 +264,9 @@ func (s *Service) groups(ctx context.Context, f filter, d dimension) ([]Row, err
 	sortRows(out, f.p.Event, d.key)
 	return out, nil
 }
+
+// continents are the codes a continents group-by answers (Dub's).
+var continents = []string{"AF", "AN", "AS", "EU", "NA", "OC", "SA"}
 
 // sortRows orders a group-by answer by count, largest first, then by value in
 // byte order, so that both databases (whose text collations differ) agree.

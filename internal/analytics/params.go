@@ -38,8 +38,9 @@ const (
 type dimension struct {
 	column string // interactions column
 	key    string // JSON name of the group value
-	// extra columns reported beside the key (cities also say their country).
-	extraColumn, extraKey string
+	// extra columns reported beside the key, under the same JSON names
+	// (cities also say their country and region, as Dub's cities do).
+	extra []string
 	// conversions is true when leads and sales can be grouped this way too
 	// (their tables carry only the resource ids).
 	conversions bool
@@ -47,7 +48,7 @@ type dimension struct {
 
 var dimensions = map[string]dimension{
 	"countries":   {column: "country", key: "country"},
-	"cities":      {column: "city", key: "city", extraColumn: "country", extraKey: "country"},
+	"cities":      {column: "city", key: "city", extra: []string{"country", "region"}},
 	"continents":  {column: "continent", key: "continent"},
 	"devices":     {column: "device", key: "device"},
 	"browsers":    {column: "browser", key: "browser"},

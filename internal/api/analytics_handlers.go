@@ -2,17 +2,27 @@ package api
 
 import (
 	"net/http"
+	"net/url"
 
 	"github.com/codeqr/codeqr/internal/analytics"
+	"github.com/codeqr/codeqr/internal/links"
+	"github.com/codeqr/codeqr/internal/tracking"
 )
 
 // analyticsQuery answers GET /api/analytics: an object for groupBy=count, an
 // array for every other groupBy (see package analytics for the shapes).
+// Dub's event=composite is accepted with groupBy=count, whose answer always
+// carries every event's total. top_links rows also carry the link's fields
+// (Dub's shape: link, id, domain, key, shortLink, url, title, …).
 func (s *Server) analyticsQuery(w http.ResponseWriter, r *http.Request) error {
 	if s.Analytics == nil {
 		return notFound("analytics are not enabled on this server")
 	}
-	p, err := analytics.ParseParams(r.URL.Query())
+	v, err := dubEvent(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	p, err := analytics.ParseParams(v)
 	if err != nil {
 		return err
 	}
@@ -20,8 +30,100 @@ func (s *Server) analyticsQuery(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if rows, ok := res.([]analytics.Row); ok && p.GroupBy == "top_links" {
+		if err := s.withLinkFields(r, rows); err != nil {
+			return err
+		}
+	}
 	writeJSON(w, http.StatusOK, res)
 	return nil
+}
+
+// dubEvent maps event=composite (Dub's "every event") to the count query,
+// whose answer holds every total; composite with another groupBy is refused.
+func dubEvent(q url.Values) (url.Values, error) {
+	if q.Get("event") != "composite" {
+		return q, nil
+	}
+	if g := q.Get("groupBy"); g != "" && g != analytics.GroupCount {
+		return nil, unprocessable("event=composite is answered with groupBy=count only; ask for each event's %s separately", g)
+	}
+	v := url.Values{}
+	for k, vs := range q {
+		v[k] = vs
+	}
+	v.Set("event", analytics.EventClicks)
+	return v, nil
+}
+
+// withLinkFields adds the link's own fields to each top_links row.
+func (s *Server) withLinkFields(r *http.Request, rows []analytics.Row) error {
+	ids := make([]string, 0, len(rows))
+	for _, row := range rows {
+		if id, ok := row["linkId"].(string); ok {
+			ids = append(ids, id)
+		}
+	}
+	ls, err := s.Links.GetMany(r.Context(), projectOf(r), ids)
+	if err != nil {
+		return err
+	}
+	for _, row := range rows {
+		id, _ := row["linkId"].(string)
+		l, ok := ls[id]
+		if !ok {
+			continue // deleted since: the counts stay, the fields are unknown
+		}
+		row["link"], row["id"], row["domain"], row["key"] = l.ID, l.ID, l.Domain, l.Key
+		row["shortLink"], row["url"], row["title"], row["comments"] = l.ShortLink, l.URL, l.Title, l.Comments
+		row["folderId"], row["partnerId"], row["createdAt"] = l.FolderID, l.PartnerID, l.CreatedAt
+	}
+	return nil
+}
+
+// DubEvent is a row of GET /api/events in Dub's event format: event
+// ("click", "scan" or "view"), timestamp, click (the whole interaction object of docs/webhooks.md,
+// with the click id also as id), link (the link object, null for scans and
+// views of QR codes and pages), Dub's flat click_id, link_id, domain and key,
+// and the interaction's own fields at the top level as before (Dub's flat
+// copies: url, continent, country, city, device, browser, os, ip…), except
+// qr, which is 0 or 1 there as in Dub (click.qr stays a boolean). kind,
+// linkId, qrcodeId and pageId say which resource it was.
+type DubEvent struct {
+	Event     string      `json:"event"`
+	Click     DubClick    `json:"click"`
+	Link      *links.Link `json:"link"`
+	ClickID   string      `json:"click_id"`
+	LinkIDDub *string     `json:"link_id"`
+	Domain    *string     `json:"domain"`
+	Key       *string     `json:"key"`
+	QR        int         `json:"qr"`
+	Kind      string      `json:"kind"`
+	LinkID    *string     `json:"linkId"`
+	QRCodeID  *string     `json:"qrcodeId"`
+	PageID    *string     `json:"pageId"`
+	tracking.Interaction
+}
+
+// DubClick is the interaction as Dub's click object: the interaction fields with the
+// click id as id.
+type DubClick struct {
+	ID string `json:"id"`
+	tracking.Interaction
+}
+
+func dubEventOf(e analytics.Event, l *links.Link) DubEvent {
+	in := e.Interaction
+	d := DubEvent{Event: e.Kind, Click: DubClick{ID: in.ClickID, Interaction: in}, Link: l,
+		ClickID: in.ClickID, LinkIDDub: e.LinkID, Kind: e.Kind, LinkID: e.LinkID, QRCodeID: e.QRCodeID, PageID: e.PageID,
+		Interaction: in}
+	if in.QR {
+		d.QR = 1
+	}
+	if l != nil {
+		d.Domain, d.Key = &l.Domain, &l.Key
+	}
+	return d
 }
 
 // listEvents answers GET /api/events: raw interactions, newest first, paged.
@@ -41,6 +143,26 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, events)
+	var ids []string
+	for _, e := range events {
+		if e.LinkID != nil {
+			ids = append(ids, *e.LinkID)
+		}
+	}
+	ls, err := s.Links.GetMany(r.Context(), projectOf(r), ids)
+	if err != nil {
+		return err
+	}
+	out := make([]DubEvent, 0, len(events))
+	for _, e := range events {
+		var lp *links.Link
+		if e.LinkID != nil {
+			if l, ok := ls[*e.LinkID]; ok {
+				lp = &l
+			}
+		}
+		out = append(out, dubEventOf(e, lp))
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }

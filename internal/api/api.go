@@ -143,10 +143,12 @@ func (s *Server) routes() (*http.ServeMux, []Route) {
 	}))
 	public("GET /api/qr", s.publicQR)
 	public("GET /api/openapi.json", s.openAPI)
+	public("GET /api/docs", s.apiDocs)
 
 	route("POST /api/links", projects.ScopeLinksWrite, s.createLink)
 	route("GET /api/links", projects.ScopeLinksRead, s.listLinks)
 	route("GET /api/links/info", projects.ScopeLinksRead, s.linkInfo)
+	route("GET /api/links/count", projects.ScopeLinksRead, s.countLinks)
 	route("PUT /api/links/upsert", projects.ScopeLinksWrite, s.upsertLink)
 	route("POST /api/links/bulk", projects.ScopeLinksWrite, s.bulkCreateLinks)
 	route("PATCH /api/links/bulk", projects.ScopeLinksWrite, s.bulkUpdateLinks)
@@ -179,13 +181,18 @@ func (s *Server) routes() (*http.ServeMux, []Route) {
 	route("DELETE /api/tags/{id}", projects.ScopeLinksWrite, s.deleteTag)
 	route("POST /api/domains", projects.ScopeLinksWrite, s.createDomain)
 	route("GET /api/domains", projects.ScopeLinksRead, s.listDomains)
-	route("DELETE /api/domains/{id}", projects.ScopeLinksWrite, s.deleteDomain)
+	route("PATCH /api/domains/{slug}", projects.ScopeLinksWrite, s.updateDomain)
+	route("DELETE /api/domains/{slug}", projects.ScopeLinksWrite, s.deleteDomain)
 
 	route("POST /api/partners", projects.ScopePartnersWrite, s.createPartner)
 	route("GET /api/partners", projects.ScopePartnersRead, s.listPartners)
 	route("GET /api/partners/{id}", projects.ScopePartnersRead, s.getPartner)
 	route("POST /api/partners/{id}/approve", projects.ScopePartnersWrite, s.approvePartner)
 	route("POST /api/partners/{id}/links", projects.ScopePartnersWrite, s.createPartnerLink)
+	route("GET /api/partners/links", projects.ScopePartnersRead, s.partnerLinks)
+	route("POST /api/partners/links", projects.ScopePartnersWrite, s.createPartnerLinkByBody)
+	route("PUT /api/partners/links/upsert", projects.ScopePartnersWrite, s.upsertPartnerLink)
+	route("GET /api/partners/analytics", projects.ScopePartnersRead, s.partnerAnalytics)
 
 	route("GET /api/projects/current", projects.ScopeProjectsRead, s.getProject)
 	route("PATCH /api/projects/current", projects.ScopeProjectsWrite, s.updateProject)
@@ -208,6 +215,7 @@ func (s *Server) routes() (*http.ServeMux, []Route) {
 	route("POST /api/track/sale", projects.ScopeConversionsWrite, conv(s.trackSale))
 	route("GET /api/customers", projects.ScopeAnalyticsRead, conv(s.listCustomers))
 	route("GET /api/customers/{id}", projects.ScopeAnalyticsRead, conv(s.getCustomer))
+	route("PATCH /api/customers/{id}", projects.ScopeConversionsWrite, conv(s.updateCustomer))
 
 	route("POST /api/webhooks", projects.ScopeWebhooksWrite, s.createWebhook)
 	route("GET /api/webhooks", projects.ScopeWebhooksRead, s.listWebhooks)
@@ -241,6 +249,10 @@ func (s *Server) routes() (*http.ServeMux, []Route) {
 	if s.Public != nil {
 		publicHTTP("GET /{key}", s.Public)
 		publicHTTP("POST /{key}", s.Public)
+	}
+
+	for _, n := range NotOffered {
+		route(n.Pattern, n.Scope, notOffered(n.Feature))
 	}
 
 	// Anything else under /api is a JSON 404, not the public 404 page.

@@ -6,34 +6,34 @@ import (
 	"github.com/codeqr/codeqr/internal/conversions"
 )
 
-// trackLead is POST /api/track/lead (scope conversions.write): 201 with the
-// new lead, or 200 with the existing one when (customer, eventName) was
-// already tracked.
+// trackLead is POST /api/track/lead (scope conversions.write): 200 with the
+// new lead, or with the existing one when (customer, eventName) was already
+// tracked (Dub answers 200 both ways).
 func (s *Server) trackLead(w http.ResponseWriter, r *http.Request) error {
 	var req conversions.LeadRequest
 	if err := decodeJSON(w, r, &req); err != nil {
 		return err
 	}
-	l, created, err := s.Conversions.TrackLead(r.Context(), projectOf(r), req)
+	l, _, err := s.Conversions.TrackLead(r.Context(), projectOf(r), req)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, createdOrOK(created), l)
+	writeJSON(w, http.StatusOK, l)
 	return nil
 }
 
-// trackSale is POST /api/track/sale (scope conversions.write): 201 with the
-// new sale, or 200 with the existing one for an invoiceId already tracked.
+// trackSale is POST /api/track/sale (scope conversions.write): 200 with the
+// new sale, or with the existing one for an invoiceId already tracked.
 func (s *Server) trackSale(w http.ResponseWriter, r *http.Request) error {
 	var req conversions.SaleRequest
 	if err := decodeJSON(w, r, &req); err != nil {
 		return err
 	}
-	sl, created, err := s.Conversions.TrackSale(r.Context(), projectOf(r), req)
+	sl, _, err := s.Conversions.TrackSale(r.Context(), projectOf(r), req)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, createdOrOK(created), sl)
+	writeJSON(w, http.StatusOK, sl)
 	return nil
 }
 
@@ -64,9 +64,17 @@ func (s *Server) getCustomer(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func createdOrOK(created bool) int {
-	if created {
-		return http.StatusCreated
+// updateCustomer is PATCH /api/customers/{id} (or ext_<externalId}), body
+// conversions.CustomerUpdate (scope conversions.write).
+func (s *Server) updateCustomer(w http.ResponseWriter, r *http.Request) error {
+	var req conversions.CustomerUpdate
+	if err := decodeJSON(w, r, &req); err != nil {
+		return err
 	}
-	return http.StatusOK
+	c, err := s.Conversions.UpdateCustomer(r.Context(), projectOf(r), r.PathValue("id"), req)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, c)
+	return nil
 }

@@ -21,7 +21,8 @@ func TestDomains(t *testing.T) {
 
 		created := e.must(http.StatusCreated, "POST", "/api/domains", `{"slug": " Links.Example.COM. "}`)
 		m := asMap(t, created)
-		if got := keysOf(m); !slices.Equal(got, []string{"createdAt", "id", "slug"}) {
+		if got := keysOf(m); !slices.Equal(got, []string{"appleAppSiteAssociation", "archived", "assetLinks", "createdAt", "expiredUrl",
+			"id", "logo", "notFoundUrl", "placeholder", "primary", "registeredDomain", "slug", "updatedAt", "verified"}) {
 			t.Fatalf("domain keys %v", got)
 		}
 		var d domains.Domain
@@ -47,15 +48,22 @@ func TestDomains(t *testing.T) {
 		// Validation.
 		for _, body := range []string{
 			`{}`, `{"slug": ""}`, `{"slug": "localhost"}`, `{"slug": "a..b.com"}`, `{"slug": "-a.com"}`, `{"slug": "a-.com"}`,
-			`{"slug": "a_b.com"}`, `{"slug": "exa mple.com"}`, `{"slug": "https://a.com"}`, `{"slug": "a.com/x"}`, `{"slug": "a.com:8080"}`,
+			`{"slug": "a_b.com"}`, `{"slug": "exa mple.com"}`, `{"slug": "https://a.com"}`, `{"slug": "a.com/x"}`, `{"slug": "a.com:0"}`, `{"slug": "a.com:99999"}`, `{"slug": "a.com:"}`,
 			`{"slug": "é.com"}`, `{"slug": "` + strings.Repeat("a", 64) + `.com"}`,
 			`{"slug": "` + strings.Repeat(strings.Repeat("a", 62)+".", 4) + `com"}`,
-			// The server's own base domain.
-			`{"slug": "go.example.com"}`, `{"slug": "GO.example.com"}`,
+			// The server's own base domain, with or without a port.
+			`{"slug": "go.example.com"}`, `{"slug": "GO.example.com"}`, `{"slug": "go.example.com:8080"}`,
+			`{"slug": "x.com", "assetLinks": "{}"}`, `{"slug": "x.com", "expiredUrl": "javascript:alert(1)"}`,
 		} {
 			e.wantError(e.must(422, "POST", "/api/domains", body), "unprocessable_entity")
 		}
 		e.wantError(e.must(400, "POST", "/api/domains", `{"slug": "x.com", "verified": true}`), "bad_request")
+		// A domain reached on a port of its own.
+		withPort := asMap(t, e.must(201, "POST", "/api/domains", `{"slug": "dev.example.net:8443", "archived": true, "notFoundUrl": "https://example.net/404"}`))
+		if withPort["slug"] != "dev.example.net:8443" || withPort["archived"] != true || withPort["notFoundUrl"] != "https://example.net/404" ||
+			withPort["verified"] != true || withPort["registeredDomain"] != nil {
+			t.Fatalf("domain with port %v", withPort)
+		}
 		// Longest valid: 253 characters.
 		max := strings.Repeat(strings.Repeat("a", 62)+".", 3) + strings.Repeat("b", 60) + ".com"
 		if len(max) != 253 {
@@ -67,6 +75,32 @@ func TestDomains(t *testing.T) {
 		var list []domains.Domain
 		if err := json.Unmarshal(e.must(200, "GET", "/api/domains", ""), &list); err != nil {
 			t.Fatal(err)
+		}
+		// Archived domains are listed with archived=true only (Dub's default).
+		var archived []domains.Domain
+		if err := json.Unmarshal(e.must(200, "GET", "/api/domains?archived=true", ""), &archived); err != nil {
+			t.Fatal(err)
+		}
+		if len(archived) != 1 || archived[0].Slug != "dev.example.net:8443" {
+			t.Fatalf("archived list %+v", archived)
+		}
+		// Update by slug: fields set, absent ones kept, null clears.
+		up := asMap(t, e.must(200, "PATCH", "/api/domains/dev.example.net:8443", `{"archived": false, "expiredUrl": "https://example.net/gone"}`))
+		if up["archived"] != false || up["expiredUrl"] != "https://example.net/gone" || up["notFoundUrl"] != "https://example.net/404" {
+			t.Fatalf("update %v", up)
+		}
+		up = asMap(t, e.must(200, "PATCH", "/api/domains/"+up["id"].(string), `{"notFoundUrl": null}`))
+		if up["notFoundUrl"] != nil || up["expiredUrl"] != "https://example.net/gone" {
+			t.Fatalf("update by id %v", up)
+		}
+		e.wantError(e.must(422, "PATCH", "/api/domains/dev.example.net:8443", `{"slug": "go.example.com"}`), "unprocessable_entity")
+		e.wantError(e.must(404, "PATCH", "/api/domains/nope.example.com", `{"archived": true}`), "not_found")
+		if status, b := e.do(e.otherKey, "PATCH", "/api/domains/dev.example.net:8443", `{"archived": true}`); status != 404 {
+			t.Fatalf("foreign update: %d %s", status, b)
+		}
+		del0 := asMap(t, e.must(200, "DELETE", "/api/domains/dev.example.net:8443", ""))
+		if del0["slug"] != "dev.example.net:8443" {
+			t.Fatalf("delete by slug %v", del0)
 		}
 		if len(list) != 3 || list[0].ID != d.ID || list[1].ID != d2.ID || list[0].Slug != d.Slug || !list[0].CreatedAt.Equal(d.CreatedAt) {
 			t.Fatalf("list %+v", list)
@@ -109,7 +143,7 @@ func TestDomains(t *testing.T) {
 		write("DELETE FROM short_keys WHERE domain = $1", "links.example.com")
 
 		del := asMap(t, e.must(200, "DELETE", "/api/domains/"+d.ID, ""))
-		if del["id"] != d.ID || len(del) != 1 {
+		if del["id"] != d.ID || del["slug"] != d.Slug || len(del) != 2 {
 			t.Fatalf("delete body %v", del)
 		}
 		e.wantError(e.must(404, "DELETE", "/api/domains/"+d.ID, ""), "not_found")

@@ -17,6 +17,7 @@ import (
 	"github.com/codeqr/codeqr/internal/api"
 	"github.com/codeqr/codeqr/internal/conversions"
 	"github.com/codeqr/codeqr/internal/domains"
+	"github.com/codeqr/codeqr/internal/events"
 	"github.com/codeqr/codeqr/internal/links"
 	"github.com/codeqr/codeqr/internal/pages"
 	"github.com/codeqr/codeqr/internal/partners"
@@ -40,6 +41,7 @@ type openAPIDoc struct {
 		Schemas map[string]struct {
 			Properties map[string]json.RawMessage `json:"properties"`
 		} `json:"schemas"`
+		Responses map[string]json.RawMessage `json:"responses"`
 	} `json:"components"`
 }
 
@@ -168,8 +170,9 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		switch v := v.(type) {
 		case map[string]any:
 			if ref, ok := v["$ref"].(string); ok {
-				name, _ := strings.CutPrefix(ref, "#/components/schemas/")
-				if _, ok := doc.Components.Schemas[name]; !ok {
+				_, okSchema := doc.Components.Schemas[strings.TrimPrefix(ref, "#/components/schemas/")]
+				_, okResponse := doc.Components.Responses[strings.TrimPrefix(ref, "#/components/responses/")]
+				if !okSchema && !okResponse {
 					t.Errorf("dangling $ref %s", ref)
 				}
 			}
@@ -201,7 +204,10 @@ func TestOpenAPISchemasMatchWire(t *testing.T) {
 		"Tag":               tags.Tag{},
 		"Domain":            domains.Domain{},
 		"Customer":          conversions.Customer{},
-		"Partner":           partners.Partner{},
+		"CustomerDetail":    conversions.CustomerDetail{},
+		"Lead":              conversions.Lead{},
+		"Sale":              conversions.Sale{},
+		"AnalyticsEvent":    api.DubEvent{},
 		"PartnerDetail":     partners.Detail{},
 		"Interaction":       tracking.Interaction{},
 		"ApiKey":            projects.KeyInfo{},
@@ -255,6 +261,55 @@ func assertSameKeys[A, B any](t *testing.T, name string, schema map[string]A, wi
 	for k := range schema {
 		if _, ok := wire[k]; !ok {
 			t.Errorf("schema %s describes %q, which the Go type does not send", name, k)
+		}
+	}
+}
+
+// The document's enums are the Go code's own lists.
+func TestOpenAPIEnumsMatchCode(t *testing.T) {
+	t.Parallel()
+	_, raw := fetchOpenAPI(t)
+	var d struct {
+		Components struct {
+			Schemas map[string]struct {
+				Properties map[string]struct {
+					Enum  []any `json:"enum"`
+					Items struct {
+						Enum []any `json:"enum"`
+					} `json:"items"`
+				} `json:"properties"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(raw, &d); err != nil {
+		t.Fatal(err)
+	}
+	strs := func(vs []any) []string {
+		var out []string
+		for _, v := range vs {
+			if s, ok := v.(string); ok {
+				out = append(out, s)
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	sortedCopy := func(in []string) []string { c := slices.Clone(in); slices.Sort(c); return c }
+	var types []string
+	for _, ty := range events.AllTypes() {
+		types = append(types, string(ty))
+	}
+	for _, c := range []struct {
+		what string
+		got  []any
+		want []string
+	}{
+		{"Tag.color", d.Components.Schemas["Tag"].Properties["color"].Enum, tags.Colors},
+		{"Webhook.triggers", d.Components.Schemas["Webhook"].Properties["triggers"].Items.Enum, types},
+		{"WebhookCreateRequest.triggers", d.Components.Schemas["WebhookCreateRequest"].Properties["triggers"].Items.Enum, types},
+	} {
+		if g, w := strs(c.got), sortedCopy(c.want); !slices.Equal(g, w) {
+			t.Errorf("%s enum %v, want %v", c.what, g, w)
 		}
 	}
 }

@@ -112,3 +112,17 @@ func queryBool(r *http.Request, name string) (*bool, error) {
 	}
 	return &b, nil
 }
+
+// queryList reads a list query parameter given as a,b,c or repeated
+// (name=a&name=b), as Dub's clients send either; empty items are dropped.
+func queryList(r *http.Request, name string) []string {
+	var out []string
+	for _, v := range r.URL.Query()[name] {
+		for _, item := range strings.Split(v, ",") {
+			if item = strings.TrimSpace(item); item != "" {
+				out = append(out, item)
+			}
+		}
+	}
+	return out
+}

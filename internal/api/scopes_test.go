@@ -23,7 +23,7 @@ import (
 // given one or documented here and there as public.
 var documentedPublic = []string{
 	"GET /healthz", "GET /readyz", "GET /metrics",
-	"GET /api/qr", "GET /api/openapi.json", "/api/",
+	"GET /api/qr", "GET /api/openapi.json", "GET /api/docs", "/api/",
 	"POST /p/{slug}", "GET /p/{slug}", "GET /{key}", "POST /{key}", "/app/",
 }
 

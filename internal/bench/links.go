@@ -33,7 +33,7 @@ type LinksResult struct {
 func (r LinksResult) Print(w io.Writer) {
 	fmt.Fprintf(w, "codeqr bench links: %s, duration %s\n", r.Mode, r.Duration)
 	fmt.Fprintf(w, "  requests             %d (errors %d)\n", r.Sent, r.Errors)
-	fmt.Fprintf(w, "  throughput           %.0f req/s (201s per second)\n", r.ReqPerSec)
+	fmt.Fprintf(w, "  throughput           %.0f req/s (links created per second)\n", r.ReqPerSec)
 	fmt.Fprintf(w, "  latency              p50 %s  p90 %s  p99 %s  max %s\n",
 		ms(r.Latency.P50), ms(r.Latency.P90), ms(r.Latency.P99), ms(r.Latency.Max))
 	if r.FirstAPIError != "" {

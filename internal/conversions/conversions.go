@@ -92,18 +92,34 @@ type Attribution struct {
 
 // CustomerDetail is a customer as GET /api/customers shows it: the Customer
 // object plus attribution and totals over all their leads and sales.
+//
+// It also carries Dub's customer fields: link (the link that brought them,
+// when one did), firstSaleAt; stripeCustomerId, subscriptionCanceledAt,
+// programId, partner and discount are always null (codeqr has no payment
+// integration, programs or discounts).
 type CustomerDetail struct {
 	Customer
-	Attribution Attribution `json:"attribution"`
-	Leads       int64       `json:"leads"`
-	Sales       int64       `json:"sales"`
-	SaleAmount  int64       `json:"saleAmount"`
-	UpdatedAt   time.Time   `json:"updatedAt"`
+	Attribution            Attribution `json:"attribution"`
+	Leads                  int64       `json:"leads"`
+	Sales                  int64       `json:"sales"`
+	SaleAmount             int64       `json:"saleAmount"`
+	UpdatedAt              time.Time   `json:"updatedAt"`
+	Link                   *links.Link `json:"link"`
+	FirstSaleAt            *time.Time  `json:"firstSaleAt"`
+	StripeCustomerID       *string     `json:"stripeCustomerId"`
+	SubscriptionCanceledAt *time.Time  `json:"subscriptionCanceledAt"`
+	ProgramID              *string     `json:"programId"`
+	Partner                *struct{}   `json:"partner"`
+	Discount               *struct{}   `json:"discount"`
 }
 
-// Lead is the answer of POST /api/track/lead.
+// Lead is the answer of POST /api/track/lead. click and link are Dub's
+// fields (the click the lead is attributed to, and its link when it came
+// from one); id is null for a deferred lead, which is not written yet.
 type Lead struct {
-	ID        string          `json:"id"`
+	ID        *string         `json:"id"`
+	Click     *ClickRef       `json:"click"`
+	Link      *links.Link     `json:"link"`
 	EventName string          `json:"eventName"`
 	Quantity  int64           `json:"quantity"`
 	Customer  Customer        `json:"customer"`
@@ -119,6 +135,7 @@ type Lead struct {
 // lead (created with this sale when there was none and a clickId was sent).
 type Sale struct {
 	ID               string          `json:"id"`
+	Sale             SaleDetails     `json:"sale"`
 	EventName        string          `json:"eventName"`
 	Customer         Customer        `json:"customer"`
 	LeadID           *string         `json:"leadId"`
@@ -144,6 +161,20 @@ type LeadEventData struct {
 	QRCode      any                   `json:"qrcode"`
 	Page        any                   `json:"page"`
 	Metadata    json.RawMessage       `json:"metadata"`
+}
+
+// ClickRef names the interaction a conversion is attributed to (Dub's click).
+type ClickRef struct {
+	ID string `json:"id"`
+}
+
+// SaleDetails is the sale object of Dub's track.sale answer.
+type SaleDetails struct {
+	Amount           int64           `json:"amount"`
+	Currency         string          `json:"currency"`
+	PaymentProcessor string          `json:"paymentProcessor"`
+	InvoiceID        *string         `json:"invoiceId"`
+	Metadata         json.RawMessage `json:"metadata"`
 }
 
 // SaleObject is data.sale of sale.created.

@@ -6,8 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/codeqr/codeqr/internal/errs"
+	"github.com/codeqr/codeqr/internal/patch"
 	"github.com/codeqr/codeqr/internal/store"
 )
 
@@ -69,12 +72,94 @@ func (s *Service) ListCustomers(ctx context.Context, projectID string, opt ListO
 	return out, nil
 }
 
-// GetCustomer returns one customer of the project with attribution and totals.
+// GetCustomer returns one customer of the project with attribution and
+// totals; id may be Dub's ext_<externalId>.
 func (s *Service) GetCustomer(ctx context.Context, projectID, id string) (CustomerDetail, error) {
-	c, err := scanCustomer(s.st.Read().QueryRowContext(ctx, "SELECT "+customerColumns+" FROM customers WHERE id = $1 AND project_id = $2", id, projectID))
-	if errors.Is(err, store.ErrNotFound) {
-		return CustomerDetail{}, errs.NotFound("customer %s not found", truncate(id))
+	c, err := customerByID(ctx, s.st.Read(), projectID, id)
+	if err != nil {
+		return CustomerDetail{}, err
 	}
+	return s.withInteraction(ctx, projectID, c)
+}
+
+func customerByID(ctx context.Context, q store.Querier, projectID, id string) (customerRow, error) {
+	where, arg := "id = $1", id
+	if ext, ok := strings.CutPrefix(id, "ext_"); ok {
+		where, arg = "external_id = $1", ext
+	}
+	c, err := scanCustomer(q.QueryRowContext(ctx, "SELECT "+customerColumns+" FROM customers WHERE "+where+" AND project_id = $2", arg, projectID))
+	if errors.Is(err, store.ErrNotFound) {
+		return customerRow{}, errs.NotFound("customer %s not found", truncate(id))
+	}
+	return c, err
+}
+
+// CustomerUpdate is the body of PATCH /api/customers/{id}: absent leaves a
+// field alone, null clears it (externalId cannot be cleared).
+// stripeCustomerId is accepted only as null: codeqr has no Stripe link.
+type CustomerUpdate struct {
+	ExternalID       patch.Field[string] `json:"externalId"`
+	Name             patch.Field[string] `json:"name"`
+	Email            patch.Field[string] `json:"email"`
+	Avatar           patch.Field[string] `json:"avatar"`
+	Country          patch.Field[string] `json:"country"`
+	StripeCustomerID patch.Field[string] `json:"stripeCustomerId"`
+}
+
+// UpdateCustomer changes a customer's details (no event: there is no
+// customer event type); id may be ext_<externalId>.
+func (s *Service) UpdateCustomer(ctx context.Context, projectID, id string, u CustomerUpdate) (CustomerDetail, error) {
+	if u.StripeCustomerID.Set && !u.StripeCustomerID.Null {
+		return CustomerDetail{}, errs.Invalid("stripeCustomerId is not offered: codeqr has no payment-processor integration")
+	}
+	if u.ExternalID.Set && (u.ExternalID.Null || strings.TrimSpace(u.ExternalID.Value) == "") {
+		return CustomerDetail{}, errs.Invalid("externalId must not be null or empty")
+	}
+	var c customerRow
+	err := s.st.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		if c, err = customerByID(ctx, tx, projectID, id); err != nil {
+			return err
+		}
+		ext := c.ExternalID
+		if u.ExternalID.Set {
+			ext = u.ExternalID.Value
+		}
+		pick := func(f patch.Field[string], cur *string) *string {
+			switch {
+			case !f.Set:
+				return cur
+			case f.Null:
+				return nil
+			}
+			v := f.Value
+			return &v
+		}
+		name, email, avatar := pick(u.Name, c.Name), pick(u.Email, c.Email), pick(u.Avatar, c.Avatar)
+		cf, err := validateCustomer(ext, name, email, avatar)
+		if err != nil {
+			return err
+		}
+		country := pick(u.Country, c.Country)
+		if country != nil {
+			v := strings.ToUpper(strings.TrimSpace(*country))
+			if len(v) != 2 || v[0] < 'A' || v[0] > 'Z' || v[1] < 'A' || v[1] > 'Z' {
+				return errs.Invalid("country must be a 2-letter ISO country code")
+			}
+			country = &v
+		}
+		now := s.now().UTC().Truncate(time.Millisecond)
+		_, err = tx.ExecContext(ctx, "UPDATE customers SET external_id = $1, name = $2, email = $3, avatar = $4, country = $5, updated_at = $6 WHERE id = $7",
+			cf.externalID, store.StringOrNil(cf.name), store.StringOrNil(cf.email), store.StringOrNil(cf.avatar), store.StringOrNil(country), store.Millis(now), c.ID)
+		if errors.Is(err, store.ErrUniqueViolation) {
+			return errs.Conflict("another customer has externalId %q", truncate(cf.externalID))
+		}
+		if err != nil {
+			return fmt.Errorf("conversions: update customer: %w", err)
+		}
+		c, err = customerByID(ctx, tx, projectID, c.ID)
+		return err
+	})
 	if err != nil {
 		return CustomerDetail{}, err
 	}
@@ -85,6 +170,16 @@ func (s *Service) GetCustomer(ctx context.Context, projectID, id string) (Custom
 // customer has none or its row is gone).
 func (s *Service) withInteraction(ctx context.Context, projectID string, c customerRow) (CustomerDetail, error) {
 	d := c.CustomerDetail
+	var first sql.NullInt64
+	if err := s.st.Read().QueryRowContext(ctx, "SELECT MIN(created_at) FROM sales WHERE customer_id = $1", c.ID).Scan(&first); err != nil {
+		return CustomerDetail{}, fmt.Errorf("conversions: first sale: %w", err)
+	}
+	d.FirstSaleAt = store.NullMillis(first)
+	if c.attr.linkID != nil && s.opt.Links != nil {
+		if l, err := s.opt.Links.Get(ctx, projectID, *c.attr.linkID); err == nil {
+			d.Link = &l
+		}
+	}
 	if c.attr.clickID == nil {
 		return d, nil
 	}
@@ -111,13 +206,15 @@ func (s *Service) leadByName(ctx context.Context, projectID, externalID, eventNa
 		click, link, qr, page sql.NullString
 		meta                  sql.NullString
 		created               int64
+		id                    string
 	)
 	err = q.QueryRowContext(ctx, `SELECT id, event_name, quantity, click_id, link_id, qrcode_id, page_id, metadata, created_at
 FROM leads WHERE customer_id = $1 AND event_name = $2`, c.ID, eventName).
-		Scan(&l.ID, &l.EventName, &l.Quantity, &click, &link, &qr, &page, &meta, &created)
+		Scan(&id, &l.EventName, &l.Quantity, &click, &link, &qr, &page, &meta, &created)
 	if err != nil {
 		return Lead{}, fmt.Errorf("conversions: read repeated lead: %w", err)
 	}
+	l.ID = &id
 	l.ClickID, l.LinkID, l.QRCodeID, l.PageID = store.NullString(click), store.NullString(link), store.NullString(qr), store.NullString(page)
 	l.Metadata = rawOrNil(meta)
 	l.CreatedAt = store.FromMillis(created)
@@ -150,7 +247,7 @@ click_id, link_id, qrcode_id, page_id, metadata, created_at FROM sales WHERE pro
 	sl.ClickID, sl.LinkID, sl.QRCodeID, sl.PageID = store.NullString(click), store.NullString(link), store.NullString(qr), store.NullString(page)
 	sl.Metadata = rawOrNil(meta)
 	sl.CreatedAt = store.FromMillis(created)
-	return sl, nil
+	return withDetails(sl), nil
 }
 
 func rawOrNil(v sql.NullString) json.RawMessage {

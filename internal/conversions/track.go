@@ -35,6 +35,13 @@ func (s *Service) TrackLead(ctx context.Context, projectID string, req LeadReque
 		if err != nil {
 			return err
 		}
+		if in.mode == ModeDeferred {
+			// Only the customer and its click are kept; the lead itself is
+			// written by a later async or wait call for this customer.
+			out = Lead{EventName: in.eventName, Quantity: in.quantity, Customer: c.Customer, ClickID: click.clickID,
+				LinkID: click.linkID, QRCodeID: click.qrcodeID, PageID: click.pageID, Metadata: in.metadata, CreatedAt: now}
+			return nil
+		}
 		o, err := s.originFor(ctx, tx, projectID, click, c)
 		if err != nil {
 			return err
@@ -51,12 +58,29 @@ func (s *Service) TrackLead(ctx context.Context, projectID string, req LeadReque
 	})
 	if errors.Is(err, errDuplicate) {
 		l, err := s.leadByName(ctx, projectID, in.externalID, in.eventName)
-		return l, false, err
+		if err != nil {
+			return Lead{}, false, err
+		}
+		return s.withClickAndLink(ctx, projectID, l), false, nil
 	}
 	if err != nil {
 		return Lead{}, false, err
 	}
-	return out, true, nil
+	return s.withClickAndLink(ctx, projectID, out), out.ID != nil, nil
+}
+
+// withClickAndLink fills Dub's click and link of a lead answer. A link that
+// cannot be read (deleted meanwhile) stays null: the lead was tracked.
+func (s *Service) withClickAndLink(ctx context.Context, projectID string, l Lead) Lead {
+	if l.ClickID != nil {
+		l.Click = &ClickRef{ID: *l.ClickID}
+	}
+	if l.LinkID != nil && s.opt.Links != nil {
+		if link, err := s.opt.Links.Get(ctx, projectID, *l.LinkID); err == nil {
+			l.Link = &link
+		}
+	}
+	return l
 }
 
 // customerFor returns the request's customer, creating it when a clickId says
@@ -126,7 +150,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (customer_id, 
 	if _, err := s.ev.Emit(ctx, tx, events.Event{ProjectID: projectID, Type: events.LeadCreated, CreatedAt: now, Data: data, ResourceID: id}); err != nil {
 		return Lead{}, false, err
 	}
-	return Lead{ID: id, EventName: eventName, Quantity: quantity, Customer: c.Customer, ClickID: o.clickID, LinkID: o.linkID,
+	return Lead{ID: &id, EventName: eventName, Quantity: quantity, Customer: c.Customer, ClickID: o.clickID, LinkID: o.linkID,
 		QRCodeID: o.qrcodeID, PageID: o.pageID, Metadata: metadata, CreatedAt: now}, true, nil
 }
 
@@ -216,10 +240,10 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CON
 			return Sale{}, err
 		}
 		if inserted {
-			if _, err := tx.ExecContext(ctx, "UPDATE sales SET lead_id = $1 WHERE id = $2", l.ID, id); err != nil {
+			if _, err := tx.ExecContext(ctx, "UPDATE sales SET lead_id = $1 WHERE id = $2", *l.ID, id); err != nil {
 				return Sale{}, fmt.Errorf("conversions: link sale to lead: %w", err)
 			}
-			leadID = &l.ID
+			leadID = l.ID
 		} else {
 			leadID = nil
 		}
@@ -240,9 +264,16 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CON
 	if _, err := s.ev.Emit(ctx, tx, events.Event{ProjectID: projectID, Type: events.SaleCreated, CreatedAt: now, Data: data, ResourceID: id}); err != nil {
 		return Sale{}, err
 	}
-	return Sale{ID: id, EventName: in.eventName, Customer: c.Customer, LeadID: leadID, Amount: in.amount, Currency: in.currency,
+	return withDetails(Sale{ID: id, EventName: in.eventName, Customer: c.Customer, LeadID: leadID, Amount: in.amount, Currency: in.currency,
 		PaymentProcessor: in.paymentProcessor, InvoiceID: in.invoiceID, ClickID: o.clickID, LinkID: o.linkID,
-		QRCodeID: o.qrcodeID, PageID: o.pageID, Metadata: in.metadata, CreatedAt: now}, nil
+		QRCodeID: o.qrcodeID, PageID: o.pageID, Metadata: in.metadata, CreatedAt: now}), nil
+}
+
+// withDetails fills Dub's sale object from the sale's own fields.
+func withDetails(sl Sale) Sale {
+	sl.Sale = SaleDetails{Amount: sl.Amount, Currency: sl.Currency, PaymentProcessor: sl.PaymentProcessor,
+		InvoiceID: sl.InvoiceID, Metadata: sl.Metadata}
+	return sl
 }
 
 func firstLeadOf(ctx context.Context, q store.Querier, customerID string) (*string, error) {

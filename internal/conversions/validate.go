@@ -45,7 +45,18 @@ type LeadRequest struct {
 	CustomerAvatar     *string         `json:"customerAvatar"`
 	EventQuantity      *int64          `json:"eventQuantity"`
 	Metadata           json.RawMessage `json:"metadata"`
+	// Mode is Dub's: "async" (the default) and "wait" both answer after the
+	// lead is committed; "deferred" only ties the customer to the click, and a
+	// later async or wait call for the customer writes the lead.
+	Mode *string `json:"mode"`
 }
+
+// Lead tracking modes (LeadRequest.Mode).
+const (
+	ModeAsync    = "async"
+	ModeWait     = "wait"
+	ModeDeferred = "deferred"
+)
 
 // SaleRequest is the body of POST /api/track/sale. Amount is kept raw so that
 // a fraction or a string gets a precise message instead of a decoder error.
@@ -81,6 +92,7 @@ type lead struct {
 	eventName string
 	quantity  int64
 	metadata  json.RawMessage
+	mode      string
 }
 
 // sale is a validated SaleRequest.
@@ -101,7 +113,13 @@ func (r LeadRequest) validate() (lead, error) {
 	if err != nil {
 		return lead{}, err
 	}
-	l := lead{customerFields: cf, quantity: 1}
+	l := lead{customerFields: cf, quantity: 1, mode: ModeAsync}
+	if r.Mode != nil {
+		if !slices.Contains([]string{ModeAsync, ModeWait, ModeDeferred}, *r.Mode) {
+			return lead{}, errs.Invalid("mode must be async, wait or deferred, not %q", truncate(*r.Mode))
+		}
+		l.mode = *r.Mode
+	}
 	if l.eventName, err = validateName("eventName", &r.EventName, ""); err != nil {
 		return lead{}, err
 	}

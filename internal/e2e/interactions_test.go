@@ -76,8 +76,8 @@ func TestInteractionsDelivered(t *testing.T) {
 		srv := startServer(t, databaseURL, dataDir, "--trusted-proxies", "127.0.0.1/32")
 		c := srv.client(srv.createKey("e2e"))
 
-		link := c.must(http.MethodPost, "/api/links", map[string]any{"url": "https://example.com/dest"}, http.StatusCreated)
-		other := c.must(http.MethodPost, "/api/links", map[string]any{"url": "https://example.com/other"}, http.StatusCreated)
+		link := c.must(http.MethodPost, "/api/links", map[string]any{"url": "https://example.com/dest"}, http.StatusOK)
+		other := c.must(http.MethodPost, "/api/links", map[string]any{"url": "https://example.com/other"}, http.StatusOK)
 		qr := c.must(http.MethodPost, "/api/qrcodes", map[string]any{"type": "url", "url": "https://example.com/qr"}, http.StatusCreated)
 		if st, _ := qr.get("static").v.(bool); st {
 			t.Fatalf("QR code is static: %s", qr)

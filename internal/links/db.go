@@ -16,7 +16,11 @@ import (
 const columns = `id, project_id, domain, key, url, external_id, archived, expires_at, expired_url, password_hash,
 proxy, title, description, image, video, rewrite, do_index, ios, android, geo, public_stats, track_conversion,
 comments, utm_source, utm_medium, utm_campaign, utm_term, utm_content, partner_id,
-clicks, leads, sales, sale_amount, last_clicked, created_at, updated_at`
+clicks, leads, sales, sale_amount, last_clicked, created_at, updated_at, folder_id`
+
+// selectColumns is columns plus what is computed on read: the link's paying
+// customers (Dub's conversions).
+const selectColumns = columns + `, (SELECT COUNT(*) FROM customers c WHERE c.link_id = links.id AND c.sales > 0)`
 
 type scanner interface{ Scan(...any) error }
 
@@ -24,7 +28,7 @@ func scanRecord(row scanner) (record, error) {
 	var (
 		r                                                                 record
 		ext, expiredURL, pw, title, desc, image, video, ios, android, geo sql.NullString
-		comments, src, med, camp, term, content, partner                  sql.NullString
+		comments, src, med, camp, term, content, partner, folder          sql.NullString
 		expires, lastClicked                                              sql.NullInt64
 		created, updated                                                  int64
 	)
@@ -32,7 +36,7 @@ func scanRecord(row scanner) (record, error) {
 	err := row.Scan(&l.ID, &l.ProjectID, &l.Domain, &l.Key, &l.URL, &ext, &l.Archived, &expires, &expiredURL, &pw,
 		&l.Proxy, &title, &desc, &image, &video, &l.Rewrite, &l.DoIndex, &ios, &android, &geo, &l.PublicStats, &l.TrackConversion,
 		&comments, &src, &med, &camp, &term, &content, &partner,
-		&l.Clicks, &l.Leads, &l.Sales, &l.SaleAmount, &lastClicked, &created, &updated)
+		&l.Clicks, &l.Leads, &l.Sales, &l.SaleAmount, &lastClicked, &created, &updated, &folder, &l.Conversions)
 	if errors.Is(err, store.ErrNotFound) {
 		return record{}, errs.NotFound("link not found")
 	}
@@ -44,6 +48,7 @@ func scanRecord(row scanner) (record, error) {
 	l.IOS, l.Android, l.Comments = store.NullString(ios), store.NullString(android), store.NullString(comments)
 	l.UTMSource, l.UTMMedium, l.UTMCampaign = store.NullString(src), store.NullString(med), store.NullString(camp)
 	l.UTMTerm, l.UTMContent, l.PartnerID = store.NullString(term), store.NullString(content), store.NullString(partner)
+	l.FolderID = store.NullString(folder)
 	l.ExpiresAt, l.LastClicked = store.NullMillis(expires), store.NullMillis(lastClicked)
 	l.CreatedAt, l.UpdatedAt = store.FromMillis(created), store.FromMillis(updated)
 	if geo.Valid && geo.String != "" {
@@ -59,7 +64,7 @@ func scanRecord(row scanner) (record, error) {
 
 // load reads one link with its tags; where is a condition on links.
 func (s *Service) load(ctx context.Context, q store.Querier, where string, args ...any) (record, error) {
-	r, err := scanRecord(q.QueryRowContext(ctx, "SELECT "+columns+" FROM links WHERE "+where, args...))
+	r, err := scanRecord(q.QueryRowContext(ctx, "SELECT "+selectColumns+" FROM links WHERE "+where, args...))
 	if err != nil {
 		return record{}, err
 	}
@@ -68,6 +73,11 @@ func (s *Service) load(ctx context.Context, q store.Querier, where string, args 
 		return record{}, err
 	}
 	r.Tags = t[r.ID]
+	wh, err := webhookIDs(ctx, q, []string{r.ID})
+	if err != nil {
+		return record{}, err
+	}
+	r.WebhookIDs = wh[r.ID]
 	s.derive(&r)
 	return r, nil
 }
@@ -99,9 +109,14 @@ func (s *Service) query(ctx context.Context, q store.Querier, query string, args
 	if err != nil {
 		return nil, err
 	}
+	wh, err := webhookIDs(ctx, q, idList)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]Link, 0, len(recs))
 	for _, r := range recs {
 		r.Tags = t[r.ID]
+		r.WebhookIDs = wh[r.ID]
 		s.derive(&r)
 		out = append(out, r.Link)
 	}
@@ -130,7 +145,7 @@ func values(r record) ([]any, error) {
 	return []any{l.ID, l.ProjectID, l.Domain, l.Key, l.URL, s(l.ExternalID), l.Archived, store.MillisOrNil(l.ExpiresAt), s(l.ExpiredURL), s(r.passwordHash),
 		l.Proxy, s(l.Title), s(l.Description), s(l.Image), s(l.Video), l.Rewrite, l.DoIndex, s(l.IOS), s(l.Android), geo, l.PublicStats, l.TrackConversion,
 		s(l.Comments), s(l.UTMSource), s(l.UTMMedium), s(l.UTMCampaign), s(l.UTMTerm), s(l.UTMContent), s(l.PartnerID),
-		l.Clicks, l.Leads, l.Sales, l.SaleAmount, store.MillisOrNil(l.LastClicked), store.Millis(l.CreatedAt), store.Millis(l.UpdatedAt)}, nil
+		l.Clicks, l.Leads, l.Sales, l.SaleAmount, store.MillisOrNil(l.LastClicked), store.Millis(l.CreatedAt), store.Millis(l.UpdatedAt), s(l.FolderID)}, nil
 }
 
 func (s *Service) insert(ctx context.Context, tx *store.Tx, r record) error {
@@ -160,13 +175,13 @@ func (s *Service) save(ctx context.Context, tx *store.Tx, r record) error {
 	_, err = tx.ExecContext(ctx, `UPDATE links SET domain = $1, key = $2, url = $3, external_id = $4, archived = $5, expires_at = $6,
 expired_url = $7, password_hash = $8, proxy = $9, title = $10, description = $11, image = $12, video = $13, rewrite = $14,
 do_index = $15, ios = $16, android = $17, geo = $18, public_stats = $19, track_conversion = $20, comments = $21,
-utm_source = $22, utm_medium = $23, utm_campaign = $24, utm_term = $25, utm_content = $26, partner_id = $27, updated_at = $28
-WHERE id = $29 AND project_id = $30`,
+utm_source = $22, utm_medium = $23, utm_campaign = $24, utm_term = $25, utm_content = $26, partner_id = $27, updated_at = $28,
+folder_id = $31 WHERE id = $29 AND project_id = $30`,
 		l.Domain, l.Key, l.URL, str(l.ExternalID), l.Archived, store.MillisOrNil(l.ExpiresAt),
 		str(l.ExpiredURL), str(r.passwordHash), l.Proxy, str(l.Title), str(l.Description), str(l.Image), str(l.Video), l.Rewrite,
 		l.DoIndex, str(l.IOS), str(l.Android), geo, l.PublicStats, l.TrackConversion, str(l.Comments),
 		str(l.UTMSource), str(l.UTMMedium), str(l.UTMCampaign), str(l.UTMTerm), str(l.UTMContent), str(l.PartnerID), store.Millis(l.UpdatedAt),
-		l.ID, l.ProjectID)
+		l.ID, l.ProjectID, str(l.FolderID))
 	if errors.Is(err, store.ErrUniqueViolation) {
 		return errs.Conflict("a link with this key or externalId already exists")
 	}
@@ -183,4 +198,31 @@ func (s *Service) writeTags(ctx context.Context, tx *store.Tx, linkID string, ts
 		}
 	}
 	return nil
+}
+
+// webhookIDs returns, per link id, the webhooks that selected the link for
+// link.clicked (sorted; Dub's webhookIds).
+func webhookIDs(ctx context.Context, q store.Querier, linkIDs []string) (map[string][]string, error) {
+	out := make(map[string][]string, len(linkIDs))
+	if len(linkIDs) == 0 {
+		return out, nil
+	}
+	args := make([]any, len(linkIDs))
+	for i, id := range linkIDs {
+		args[i] = id
+	}
+	rows, err := q.QueryContext(ctx, "SELECT resource_id, webhook_id FROM webhook_resources WHERE kind = 'link' AND resource_id IN ("+
+		store.Placeholders(1, len(args))+") ORDER BY webhook_id", args...)
+	if err != nil {
+		return nil, fmt.Errorf("links: webhook ids: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var link, wh string
+		if err := rows.Scan(&link, &wh); err != nil {
+			return nil, fmt.Errorf("links: webhook ids: %w", err)
+		}
+		out[link] = append(out[link], wh)
+	}
+	return out, rows.Err()
 }

@@ -32,7 +32,10 @@ import (
 )
 
 // Link is the link object of the webhook contract and the API. Absent optional
-// values are null; tags is never null.
+// values are null; tags is never null. It carries every field of Dub's Link
+// object, so Dub's clients read it unchanged; the fields codeqr has no meaning
+// for (tenantId, programId, disabledAt, userId, the A/B test fields) are
+// always null, and password is always null: only passwordProtected tells.
 type Link struct {
 	ID                string            `json:"id"`
 	Domain            string            `json:"domain"`
@@ -73,6 +76,26 @@ type Link struct {
 	LastClicked       *time.Time        `json:"lastClicked"`
 	CreatedAt         time.Time         `json:"createdAt"`
 	UpdatedAt         time.Time         `json:"updatedAt"`
+
+	// FolderID is stored and returned as given: codeqr has no folders of its
+	// own, so it is a label a client may filter and count by.
+	FolderID *string `json:"folderId"`
+	// Conversions is the number of customers this link brought who paid.
+	Conversions int64 `json:"conversions"`
+	// WorkspaceID is the project (Dub's workspace).
+	WorkspaceID string `json:"workspaceId"`
+	// TagID is the first tag's id (Dub's deprecated single tag), or null.
+	TagID *string `json:"tagId"`
+	// WebhookIDs are the webhooks that selected this link for link.clicked.
+	WebhookIDs      []string   `json:"webhookIds"`
+	TenantID        *string    `json:"tenantId"`
+	ProgramID       *string    `json:"programId"`
+	DisabledAt      *time.Time `json:"disabledAt"`
+	Password        *string    `json:"password"`
+	UserID          *string    `json:"userId"`
+	TestVariants    *[]any     `json:"testVariants"`
+	TestStartedAt   *time.Time `json:"testStartedAt"`
+	TestCompletedAt *time.Time `json:"testCompletedAt"`
 }
 
 // record is a Link with what is stored but never shown.
@@ -85,6 +108,7 @@ func (r record) clone() record {
 	c := r
 	c.Tags = slices.Clone(r.Tags)
 	c.Geo = maps.Clone(r.Geo)
+	c.WebhookIDs = slices.Clone(r.WebhookIDs)
 	return c
 }
 
@@ -128,8 +152,21 @@ type ListOptions struct {
 	TagID    string
 	Domain   string
 	Archived *bool
-	Page     int
-	PageSize int
+	// TagIDs and TagNames keep links carrying any of these tags.
+	TagIDs   []string
+	TagNames []string
+	// FolderID keeps the links of one folder label.
+	FolderID string
+	// TenantID and UserID are Dub filters codeqr has no meaning for: links
+	// never carry them, so a non-empty value matches nothing.
+	TenantID string
+	UserID   string
+	// StartingAfter and EndingBefore are Dub's cursors: a link id, and only
+	// links older (after it in the newest-first order) or newer are listed.
+	StartingAfter string
+	EndingBefore  string
+	Page          int
+	PageSize      int
 }
 
 // InfoQuery names one link: by LinkID, by ExternalID, or by Domain and Key.
@@ -149,6 +186,17 @@ type prepared struct {
 }
 
 func prepare(u UpdateRequest, path string, base record) (prepared, error) {
+	if err := u.DubUnsupported.check(path); err != nil {
+		return prepared{}, err
+	}
+	if u.TagID.Set {
+		// Dub's single tag id is one more tag id.
+		ids := []string{}
+		if !u.TagID.Null && u.TagID.Value != "" {
+			ids = append(ids, u.TagID.Value)
+		}
+		u.TagIDs = Some(append(ids, u.TagIDs.Value...))
+	}
 	if err := applyFields(&base, u, path); err != nil {
 		return prepared{}, err
 	}
@@ -202,8 +250,12 @@ func (s *Service) CreateInTx(ctx context.Context, tx *store.Tx, projectID string
 	return s.create(ctx, tx, projectID, p, "")
 }
 
-// Get returns one link of the project.
+// Get returns one link of the project; id may be ext_<externalId>.
 func (s *Service) Get(ctx context.Context, projectID, id string) (Link, error) {
+	id, err := s.resolveID(ctx, s.st.Read(), projectID, id)
+	if err != nil {
+		return Link{}, err
+	}
 	r, err := s.load(ctx, s.st.Read(), "id = $1 AND project_id = $2", id, projectID)
 	return r.Link, err
 }
@@ -239,27 +291,17 @@ func (s *Service) List(ctx context.Context, projectID string, o ListOptions) ([]
 	if o.PageSize < 1 || o.PageSize > 100 {
 		o.PageSize = 50
 	}
-	where := []string{"project_id = $1"}
-	args := []any{projectID}
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, strings.ReplaceAll(cond, "$?", fmt.Sprintf("$%d", len(args))))
+	where, args := o.filter(projectID)
+	if o.StartingAfter != "" {
+		args = append(args, o.StartingAfter)
+		where = append(where, fmt.Sprintf("id < $%d", len(args)))
 	}
-	if o.Search != "" {
-		add(`(LOWER(url) LIKE $? ESCAPE '\' OR LOWER(key) LIKE $? ESCAPE '\' OR LOWER(COALESCE(title, '')) LIKE $? ESCAPE '\')`,
-			"%"+likeEscape(strings.ToLower(o.Search))+"%")
-	}
-	if o.TagID != "" {
-		add("EXISTS (SELECT 1 FROM link_tags lt WHERE lt.link_id = links.id AND lt.tag_id = $?)", o.TagID)
-	}
-	if o.Domain != "" {
-		add("domain = $?", strings.ToLower(o.Domain))
-	}
-	if o.Archived != nil {
-		add("archived = $?", *o.Archived)
+	if o.EndingBefore != "" {
+		args = append(args, o.EndingBefore)
+		where = append(where, fmt.Sprintf("id > $%d", len(args)))
 	}
 	args = append(args, o.PageSize, (o.Page-1)*o.PageSize)
-	query := "SELECT " + columns + " FROM links WHERE " + strings.Join(where, " AND ") +
+	query := "SELECT " + selectColumns + " FROM links WHERE " + strings.Join(where, " AND ") +
 		fmt.Sprintf(" ORDER BY created_at DESC, id DESC LIMIT $%d OFFSET $%d", len(args)-1, len(args))
 	return s.query(ctx, s.st.Read(), query, args...)
 }
@@ -268,7 +310,7 @@ func likeEscape(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
-// Update applies a PATCH. It emits link.updated with the link after the change,
+// Update applies a PATCH (id may be ext_<externalId>). It emits link.updated with the link after the change,
 // or nothing when the request changes nothing.
 func (s *Service) Update(ctx context.Context, projectID, id string, u UpdateRequest) (Link, error) {
 	p, err := prepareUpdate(u, "")
@@ -277,6 +319,10 @@ func (s *Service) Update(ctx context.Context, projectID, id string, u UpdateRequ
 	}
 	var l Link
 	err = s.st.InTx(ctx, func(tx *store.Tx) error {
+		id, err := s.resolveID(ctx, tx, projectID, id)
+		if err != nil {
+			return err
+		}
 		l, _, err = s.update(ctx, tx, projectID, id, p, "")
 		return err
 	})
@@ -289,6 +335,19 @@ func (s *Service) Delete(ctx context.Context, projectID, id string) error {
 	return s.st.InTx(ctx, func(tx *store.Tx) error {
 		return s.delete(ctx, tx, projectID, id)
 	})
+}
+
+// DeleteRef is Delete for a link named by its id or by Dub's
+// ext_<externalId>; it returns the deleted link's id.
+func (s *Service) DeleteRef(ctx context.Context, projectID, id string) (string, error) {
+	err := s.st.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		if id, err = s.resolveID(ctx, tx, projectID, id); err != nil {
+			return err
+		}
+		return s.delete(ctx, tx, projectID, id)
+	})
+	return id, err
 }
 
 // Upsert creates or updates by a natural key. The match is, in order: the
@@ -676,12 +735,21 @@ func (s *Service) derive(r *record) {
 	r.ShortLink = shortlinks.ShortLink(s.cfg, r.Domain, r.Key)
 	r.QRCode = shortlinks.QRImageURL(s.cfg, r.ShortLink)
 	r.PasswordProtected = r.passwordHash != nil
+	r.WorkspaceID = r.ProjectID
 	if r.Tags == nil {
 		r.Tags = []tags.Tag{}
+	}
+	if r.WebhookIDs == nil {
+		r.WebhookIDs = []string{}
 	}
 	// One order everywhere (byte order, not the database's collation), so that
 	// comparing before and after an update never sees a change that isn't one.
 	slices.SortFunc(r.Tags, func(a, b tags.Tag) int {
 		return cmp.Or(strings.Compare(a.Name, b.Name), strings.Compare(a.ID, b.ID))
 	})
+	r.TagID = nil
+	if len(r.Tags) > 0 {
+		id := r.Tags[0].ID
+		r.TagID = &id
+	}
 }

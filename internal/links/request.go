@@ -1,6 +1,7 @@
 package links
 
 import (
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"strings"
@@ -22,6 +23,7 @@ const (
 	maxExternalID     = 255
 	maxUTM            = 190
 	maxPartnerID      = 255
+	maxFolderID       = 255
 	maxPassword       = 72 // bcrypt's own limit
 	maxDomain         = 253
 	maxGeoEntries     = 250
@@ -75,6 +77,44 @@ type CreateRequest struct {
 	UTMTerm         *string           `json:"utm_term"`
 	UTMContent      *string           `json:"utm_content"`
 	PartnerID       *string           `json:"partnerId"`
+	FolderID        *string           `json:"folderId"` // a label: codeqr has no folders of its own
+	TagID           *string           `json:"tagId"`    // Dub's deprecated single tag: one more tag id
+	DubUnsupported
+}
+
+// DubUnsupported are fields of Dub's link requests for features codeqr does
+// not have (tenants, programs, key prefixes and lengths, ref parameters, A/B
+// tests, per-link webhook lists). They are known, so they are not "unknown
+// field" 400s: null (or absent) is accepted, and a value is refused with a
+// 422 that says it is not offered.
+type DubUnsupported struct {
+	TenantID        json.RawMessage `json:"tenantId"`
+	ProgramID       json.RawMessage `json:"programId"`
+	Prefix          json.RawMessage `json:"prefix"`
+	KeyLength       json.RawMessage `json:"keyLength"`
+	Ref             json.RawMessage `json:"ref"`
+	TestVariants    json.RawMessage `json:"testVariants"`
+	TestStartedAt   json.RawMessage `json:"testStartedAt"`
+	TestCompletedAt json.RawMessage `json:"testCompletedAt"`
+	WebhookIDs      json.RawMessage `json:"webhookIds"`
+}
+
+func (d DubUnsupported) check(path string) error {
+	for _, f := range []struct {
+		name, why string
+		v         json.RawMessage
+	}{
+		{"tenantId", "links carry no tenant", d.TenantID}, {"programId", "partner links belong to the project's one program", d.ProgramID},
+		{"prefix", "random keys have no prefix", d.Prefix}, {"keyLength", "random keys are 7 characters", d.KeyLength},
+		{"ref", "add the parameter to url yourself", d.Ref}, {"testVariants", "codeqr has no A/B tests", d.TestVariants},
+		{"testStartedAt", "codeqr has no A/B tests", d.TestStartedAt}, {"testCompletedAt", "codeqr has no A/B tests", d.TestCompletedAt},
+		{"webhookIds", "select links on the webhook instead (linkIds)", d.WebhookIDs},
+	} {
+		if v := strings.TrimSpace(string(f.v)); v != "" && v != "null" {
+			return errs.Invalid("%s%s is not offered by codeqr (%s); send null or leave it out", path, f.name, f.why)
+		}
+	}
+	return nil
 }
 
 // UpdateRequest is the body of PATCH /api/links/{id} and the "data" of PATCH
@@ -112,6 +152,9 @@ type UpdateRequest struct {
 	UTMTerm         Optional[string]            `json:"utm_term"`
 	UTMContent      Optional[string]            `json:"utm_content"`
 	PartnerID       Optional[string]            `json:"partnerId"`
+	FolderID        Optional[string]            `json:"folderId"`
+	TagID           Optional[string]            `json:"tagId"` // Dub's single tag: with tagIds/tagNames, joins them; alone, replaces the tags
+	DubUnsupported
 }
 
 func opt[T any](p *T) Optional[T] {
@@ -159,10 +202,15 @@ func (c CreateRequest) AsUpdate() UpdateRequest {
 		UTMTerm:         opt(c.UTMTerm),
 		UTMContent:      opt(c.UTMContent),
 		PartnerID:       opt(c.PartnerID),
+		FolderID:        opt(c.FolderID),
 	}
 	if c.Geo != nil {
 		u.Geo = Some(c.Geo)
 	}
+	if c.TagID != nil && *c.TagID != "" {
+		u.TagID = Some(*c.TagID)
+	}
+	u.DubUnsupported = c.DubUnsupported
 	if c.Domain != nil && strings.TrimSpace(*c.Domain) != "" {
 		u.Domain = Some(*c.Domain)
 	}
@@ -206,8 +254,8 @@ func applyFields(r *record, u UpdateRequest, path string) error {
 		if u.Domain.Null || d == "" {
 			return errs.Invalid("%sdomain must not be null or empty", path)
 		}
-		if len(d) > maxDomain || strings.ContainsAny(d, "/ \t\r\n\x00?#@:") {
-			return errs.Invalid("%sdomain must be a host name", path)
+		if len(d) > maxDomain || strings.ContainsAny(d, "/ \t\r\n\x00?#@") || !hostPort(d) {
+			return errs.Invalid("%sdomain must be a host name, with a :port only as the server's own domain or a domain added with one", path)
 		}
 		l.Domain = d
 	}
@@ -259,6 +307,7 @@ func applyFields(r *record, u UpdateRequest, path string) error {
 		{&l.UTMTerm, u.UTMTerm, "utm_term", maxUTM, false},
 		{&l.UTMContent, u.UTMContent, "utm_content", maxUTM, false},
 		{&l.PartnerID, u.PartnerID, "partnerId", maxPartnerID, false},
+		{&l.FolderID, u.FolderID, "folderId", maxFolderID, false},
 	}
 	for _, t := range texts {
 		if err := setText(t.dst, t.o, path+t.name, t.max, t.isURL); err != nil {
@@ -362,6 +411,24 @@ func checkTagRefs(u UpdateRequest, path string) error {
 		}
 	}
 	return nil
+}
+
+// hostPort reports whether d is a host name with at most one :port suffix of
+// digits (the server's own domain may carry its port: 127.0.0.1:8080).
+func hostPort(d string) bool {
+	h, port, ok := strings.Cut(d, ":")
+	if !ok {
+		return true
+	}
+	if h == "" || port == "" || len(port) > 5 {
+		return false
+	}
+	for i := 0; i < len(port); i++ {
+		if port[i] < '0' || port[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func truncate(s string) string {

@@ -16,12 +16,13 @@ func Sample(in events.SampleInput) Link {
 	short := prefix + "/spring"
 	dest := "https://shop.example.com/spring?utm_source=newsletter"
 	created := in.Now.Add(-6 * 24 * time.Hour)
+	tag := tags.Tag{ID: ids.New("tag"), Name: "spring", Color: "green"}
 	return Link{
 		ID: events.FirstOr(in.LinkIDs, ids.New("link")), Domain: domain, Key: "spring", URL: dest, ShortLink: short,
-		QRCode:    prefix + "/api/qr?url=" + url.QueryEscape(short+"?qr=1"),
-		Tags:      []tags.Tag{{ID: ids.New("tag"), Name: "spring", Color: "green"}},
-		UTMSource: ref("newsletter"), TrackConversion: true, ProjectID: in.ProjectID,
-		Clicks: 42, Leads: 3, Sales: 1, SaleAmount: 4900, LastClicked: ref(in.Now),
+		QRCode: prefix + "/api/qr?url=" + url.QueryEscape(short+"?qr=1"),
+		Tags:   []tags.Tag{tag}, TagID: &tag.ID,
+		UTMSource: ref("newsletter"), TrackConversion: true, ProjectID: in.ProjectID, WorkspaceID: in.ProjectID,
+		Clicks: 42, Leads: 3, Sales: 1, SaleAmount: 4900, Conversions: 1, LastClicked: ref(in.Now), WebhookIDs: []string{},
 		CreatedAt: created, UpdatedAt: in.Now.Add(-24 * time.Hour),
 	}
 }

@@ -14,11 +14,13 @@
 package partners
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"net/mail"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -76,6 +78,13 @@ type LinkSummary struct {
 
 // Detail is a partner as the API answers it: the partner object, its totals
 // over all its referral links, and those links.
+//
+// It also carries every field of Dub's enrolled partner: partnerId (the id
+// again), tenantId, username, companyName and description as given, the
+// totals again under Dub's names (totalClicks…; netRevenue is the sale amount,
+// as codeqr pays no commissions, so totalCommissions is 0). codeqr has no
+// partner network, payouts or bans: networkStatus is always "draft" (not
+// listed in a network) and the payout, verification and ban fields are null.
 type Detail struct {
 	Partner
 	Clicks     int64         `json:"clicks"`
@@ -83,6 +92,32 @@ type Detail struct {
 	Sales      int64         `json:"sales"`
 	SaleAmount int64         `json:"saleAmount"`
 	Links      []LinkSummary `json:"links"`
+
+	PartnerID           string     `json:"partnerId"`
+	TenantID            *string    `json:"tenantId"`
+	Username            *string    `json:"username"`
+	CompanyName         *string    `json:"companyName"`
+	Description         *string    `json:"description"`
+	NetworkStatus       string     `json:"networkStatus"`
+	DefaultPayoutMethod *string    `json:"defaultPayoutMethod"`
+	PaypalEmail         *string    `json:"paypalEmail"`
+	StripeConnectID     *string    `json:"stripeConnectId"`
+	PayoutsEnabledAt    *time.Time `json:"payoutsEnabledAt"`
+	IdentityVerifiedAt  *time.Time `json:"identityVerifiedAt"`
+	BannedAt            *time.Time `json:"bannedAt"`
+	BannedReason        *string    `json:"bannedReason"`
+	TotalClicks         int64      `json:"totalClicks"`
+	TotalLeads          int64      `json:"totalLeads"`
+	TotalConversions    int64      `json:"totalConversions"`
+	TotalSales          int64      `json:"totalSales"`
+	TotalSaleAmount     int64      `json:"totalSaleAmount"`
+	TotalCommissions    int64      `json:"totalCommissions"`
+	NetRevenue          int64      `json:"netRevenue"`
+}
+
+// profile is what a partner row stores beyond the Partner object of docs/webhooks.md.
+type profile struct {
+	tenantID, username, companyName, description *string
 }
 
 // Enrolled is the data of partner.enrolled.
@@ -91,29 +126,48 @@ type Enrolled struct {
 	Links   []LinkSummary `json:"links"`
 }
 
-// CreateRequest is the body of POST /api/partners. URL is the destination of
-// the default referral link; LinkKey its key (default: from the name).
+// CreateRequest is the body of POST /api/partners. It creates a partner, or
+// updates the one with the same tenantId or email (Dub's "create or update").
+// URL is the destination of the default referral link and LinkKey its key
+// (default: from the name); linkProps are more fields of that link (Dub's).
+// Without url no referral link is made: codeqr's program has no default
+// destination, so links is empty until one is added.
 type CreateRequest struct {
-	Name    string  `json:"name"`
-	Email   string  `json:"email"`
-	Image   *string `json:"image"`
-	Country *string `json:"country"`
-	Status  *string `json:"status"`
-	LinkKey *string `json:"linkKey"`
-	URL     string  `json:"url"`
+	Name        string               `json:"name"`
+	Email       string               `json:"email"`
+	Image       *string              `json:"image"`
+	Country     *string              `json:"country"`
+	Status      *string              `json:"status"`
+	LinkKey     *string              `json:"linkKey"`
+	URL         string               `json:"url"`
+	TenantID    *string              `json:"tenantId"`
+	Username    *string              `json:"username"`
+	CompanyName *string              `json:"companyName"`
+	Description *string              `json:"description"`
+	LinkProps   *links.CreateRequest `json:"linkProps"`
 }
 
-// LinkRequest is the body of POST /api/partners/{id}/links.
+// LinkRequest is the body of POST /api/partners/{id}/links, and of Dub's
+// POST /api/partners/links and PUT /api/partners/links/upsert, which name
+// the partner by partnerId or tenantId in the body. linkProps are more fields
+// of the link.
 type LinkRequest struct {
-	URL    string  `json:"url"`
-	Key    *string `json:"key"`
-	Domain *string `json:"domain"`
+	URL       string               `json:"url"`
+	Key       *string              `json:"key"`
+	Domain    *string              `json:"domain"`
+	PartnerID *string              `json:"partnerId"`
+	TenantID  *string              `json:"tenantId"`
+	LinkProps *links.CreateRequest `json:"linkProps"`
 }
 
-// ListOptions page List.
+// ListOptions filter and page List.
 type ListOptions struct {
 	Page, PageSize int
 	Status         string // "" for all
+	Email          string
+	TenantID       string
+	Country        string
+	Search         string // substring of name or email
 }
 
 // Service reads and writes partners.
@@ -142,53 +196,130 @@ func ProgramID(projectID string) string {
 func (s *Service) nowMs() time.Time { return store.FromMillis(store.Millis(s.now())) }
 
 // Create makes a partner and its default referral link, and, when it is
-// created approved, emits partner.enrolled — all in one transaction.
+// created approved, emits partner.enrolled — all in one transaction. A
+// partner with the same tenantId (when given) or email is updated instead:
+// its profile fields that the request gives are set, and no link is made.
 func (s *Service) Create(ctx context.Context, projectID string, req CreateRequest) (Detail, error) {
-	p, err := validateCreate(req)
+	p, pr, err := validateCreate(req)
 	if err != nil {
 		return Detail{}, err
 	}
 	var out Detail
 	err = s.st.InTx(ctx, func(tx *store.Tx) error {
+		existing, err := s.existing(ctx, tx, projectID, pr.tenantID, p.Email)
+		if err != nil {
+			return err
+		}
+		if existing != "" {
+			out, err = s.updateProfile(ctx, tx, projectID, existing, p, pr, req)
+			return err
+		}
 		now := s.nowMs()
 		p.ID, p.ProgramID, p.CreatedAt = ids.New("pn"), ProgramID(projectID), now
 		var enrolledAt any
 		if p.Status == StatusApproved {
 			enrolledAt = store.Millis(now)
 		}
-		var taken int
-		err := tx.QueryRowContext(ctx, "SELECT 1 FROM partners WHERE project_id = $1 AND email = $2", projectID, p.Email).Scan(&taken)
-		if err == nil {
-			return errs.Conflict("a partner with email %q is already enrolled in this program", p.Email)
-		}
-		if !errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("partners: check email: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO partners (id, project_id, name, email, image, country, status, enrolled_at, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)`,
-			p.ID, projectID, p.Name, p.Email, store.StringOrNil(p.Image), store.StringOrNil(p.Country), p.Status, enrolledAt, store.Millis(now)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO partners (id, project_id, name, email, image, country, status, enrolled_at, created_at, updated_at,
+tenant_id, username, company_name, description)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12, $13)`,
+			p.ID, projectID, p.Name, p.Email, store.StringOrNil(p.Image), store.StringOrNil(p.Country), p.Status, enrolledAt, store.Millis(now),
+			store.StringOrNil(pr.tenantID), store.StringOrNil(pr.username), store.StringOrNil(pr.companyName), store.StringOrNil(pr.description)); err != nil {
 			if errors.Is(err, store.ErrUniqueViolation) {
-				return errs.Conflict("a partner with email %q is already enrolled in this program", p.Email)
+				return errs.Conflict("a partner with email %q or this tenantId is already enrolled in this program", p.Email)
 			}
 			return fmt.Errorf("partners: insert: %w", err)
 		}
-		l, err := s.createLink(ctx, tx, projectID, p, LinkRequest{URL: req.URL, Key: req.LinkKey}, "linkKey")
-		if err != nil {
-			return err
+		sums := []LinkSummary{}
+		if url := linkURL(req.URL, req.LinkProps); url != "" {
+			l, err := s.createLink(ctx, tx, projectID, p, LinkRequest{URL: url, Key: req.LinkKey, LinkProps: req.LinkProps}, "linkKey")
+			if err != nil {
+				return err
+			}
+			sums = append(sums, s.summary(l))
+		} else if req.LinkProps != nil || req.LinkKey != nil {
+			return errs.Invalid("url is required with linkProps or linkKey: codeqr's partner program has no default destination")
 		}
-		sums := []LinkSummary{s.summary(l)}
 		if p.Status == StatusApproved {
 			if err := s.emitEnrolled(ctx, tx, projectID, p, sums); err != nil {
 				return err
 			}
 		}
-		out = detail(p, sums)
+		out = detail(p, pr, sums)
 		return nil
 	})
 	if err != nil {
 		return Detail{}, err
 	}
 	return out, nil
+}
+
+func linkURL(url string, props *links.CreateRequest) string {
+	if url == "" && props != nil {
+		return props.URL
+	}
+	return url
+}
+
+// existing is the id of the partner with this tenantId (when given), else
+// with this email, or "".
+func (s *Service) existing(ctx context.Context, tx *store.Tx, projectID string, tenantID *string, email string) (string, error) {
+	var id string
+	err := store.ErrNotFound
+	if tenantID != nil {
+		err = tx.QueryRowContext(ctx, "SELECT id FROM partners WHERE project_id = $1 AND tenant_id = $2", projectID, *tenantID).Scan(&id)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		err = tx.QueryRowContext(ctx, "SELECT id FROM partners WHERE project_id = $1 AND email = $2", projectID, email).Scan(&id)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("partners: find existing: %w", err)
+	}
+	return id, nil
+}
+
+// updateProfile sets the profile fields a repeated create gives.
+func (s *Service) updateProfile(ctx context.Context, tx *store.Tx, projectID, id string, p Partner, pr profile, req CreateRequest) (Detail, error) {
+	cur, curPr, err := s.get(ctx, tx, projectID, id)
+	if err != nil {
+		return Detail{}, err
+	}
+	cur.Name, cur.Email = p.Name, p.Email
+	if req.Image != nil {
+		cur.Image = p.Image
+	}
+	if req.Country != nil {
+		cur.Country = p.Country
+	}
+	for _, f := range []struct {
+		given bool
+		dst   **string
+		v     *string
+	}{{req.TenantID != nil, &curPr.tenantID, pr.tenantID}, {req.Username != nil, &curPr.username, pr.username},
+		{req.CompanyName != nil, &curPr.companyName, pr.companyName}, {req.Description != nil, &curPr.description, pr.description}} {
+		if f.given {
+			*f.dst = f.v
+		}
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE partners SET name = $1, email = $2, image = $3, country = $4, tenant_id = $5, username = $6,
+company_name = $7, description = $8, updated_at = $9 WHERE id = $10 AND project_id = $11`,
+		cur.Name, cur.Email, store.StringOrNil(cur.Image), store.StringOrNil(cur.Country), store.StringOrNil(curPr.tenantID),
+		store.StringOrNil(curPr.username), store.StringOrNil(curPr.companyName), store.StringOrNil(curPr.description),
+		store.Millis(s.nowMs()), id, projectID)
+	if errors.Is(err, store.ErrUniqueViolation) {
+		return Detail{}, errs.Conflict("another partner has email %q or this tenantId", cur.Email)
+	}
+	if err != nil {
+		return Detail{}, fmt.Errorf("partners: update: %w", err)
+	}
+	sums, err := s.linksOf(ctx, tx, projectID, []string{id})
+	if err != nil {
+		return Detail{}, err
+	}
+	return detail(cur, curPr, sums[id]), nil
 }
 
 // Approve approves a pending enrollment and emits partner.enrolled. Approving
@@ -206,7 +337,7 @@ WHERE id = $3 AND project_id = $4 AND status <> $1`, StatusApproved, now, id, pr
 		if err != nil {
 			return fmt.Errorf("partners: approve: %w", err)
 		}
-		p, err := s.get(ctx, tx, projectID, id)
+		p, pr, err := s.get(ctx, tx, projectID, id)
 		if err != nil {
 			return err
 		}
@@ -219,7 +350,7 @@ WHERE id = $3 AND project_id = $4 AND status <> $1`, StatusApproved, now, id, pr
 				return err
 			}
 		}
-		out = detail(p, sums[id])
+		out = detail(p, pr, sums[id])
 		return nil
 	})
 	if err != nil {
@@ -230,32 +361,153 @@ WHERE id = $3 AND project_id = $4 AND status <> $1`, StatusApproved, now, id, pr
 
 // AddLink creates another referral link for a partner (link.created only).
 func (s *Service) AddLink(ctx context.Context, projectID, id string, req LinkRequest) (LinkSummary, error) {
-	if err := shortlinks.ValidateURL("url", req.URL); err != nil {
-		return LinkSummary{}, err
-	}
-	var out LinkSummary
-	err := s.st.InTx(ctx, func(tx *store.Tx) error {
-		p, err := s.get(ctx, tx, projectID, id)
-		if err != nil {
-			return err
-		}
-		l, err := s.createLink(ctx, tx, projectID, p, req, "key")
-		if err != nil {
-			return err
-		}
-		out = s.summary(l)
-		return nil
-	})
+	l, err := s.CreateLink(ctx, projectID, id, req)
 	if err != nil {
 		return LinkSummary{}, err
 	}
-	return out, nil
+	return s.summary(l), nil
+}
+
+// CreateLink creates a referral link for the partner named by id, or by the
+// request's partnerId or tenantId when id is "", and returns the whole link.
+func (s *Service) CreateLink(ctx context.Context, projectID, id string, req LinkRequest) (links.Link, error) {
+	if err := shortlinks.ValidateURL("url", linkURL(req.URL, req.LinkProps)); err != nil {
+		return links.Link{}, err
+	}
+	var out links.Link
+	err := s.st.InTx(ctx, func(tx *store.Tx) error {
+		p, err := s.named(ctx, tx, projectID, id, req)
+		if err != nil {
+			return err
+		}
+		out, err = s.createLink(ctx, tx, projectID, p, req, "key")
+		return err
+	})
+	return out, err
+}
+
+// UpsertLink updates the partner's referral link with the request's url (the
+// oldest one when several have it) with the request's fields, or creates one
+// when the partner has none with that url.
+func (s *Service) UpsertLink(ctx context.Context, projectID string, req LinkRequest) (links.Link, error) {
+	url := linkURL(req.URL, req.LinkProps)
+	if err := shortlinks.ValidateURL("url", url); err != nil {
+		return links.Link{}, err
+	}
+	var (
+		p      Partner
+		linkID string
+	)
+	err := s.st.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		if p, err = s.named(ctx, tx, projectID, "", req); err != nil {
+			return err
+		}
+		err = tx.QueryRowContext(ctx, "SELECT id FROM links WHERE project_id = $1 AND partner_id = $2 AND url = $3 ORDER BY id LIMIT 1",
+			projectID, p.ID, url).Scan(&linkID)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return links.Link{}, err
+	}
+	if linkID == "" {
+		return s.CreateLink(ctx, projectID, p.ID, req)
+	}
+	cr := linkCreate(p, req)
+	return s.links.Update(ctx, projectID, linkID, cr.AsUpdate())
+}
+
+// named finds the partner by id, else by the request's partnerId or tenantId.
+func (s *Service) named(ctx context.Context, q store.Querier, projectID, id string, req LinkRequest) (Partner, error) {
+	switch {
+	case id != "":
+	case req.PartnerID != nil && *req.PartnerID != "":
+		id = *req.PartnerID
+	case req.TenantID != nil && *req.TenantID != "":
+		err := q.QueryRowContext(ctx, "SELECT id FROM partners WHERE project_id = $1 AND tenant_id = $2", projectID, *req.TenantID).Scan(&id)
+		if errors.Is(err, store.ErrNotFound) {
+			return Partner{}, errs.NotFound("no partner with tenantId %q", truncate(*req.TenantID))
+		}
+		if err != nil {
+			return Partner{}, fmt.Errorf("partners: by tenantId: %w", err)
+		}
+	default:
+		return Partner{}, errs.Invalid("give partnerId or tenantId")
+	}
+	p, _, err := s.get(ctx, q, projectID, id)
+	return p, err
+}
+
+// Links returns the referral links of the partner named by partnerId or
+// tenantId, oldest first.
+func (s *Service) Links(ctx context.Context, projectID, partnerID, tenantID string) ([]LinkSummary, error) {
+	q := s.st.Read()
+	p, err := s.named(ctx, q, projectID, "", LinkRequest{PartnerID: &partnerID, TenantID: &tenantID})
+	if err != nil {
+		return nil, err
+	}
+	sums, err := s.linksOf(ctx, q, projectID, []string{p.ID})
+	if err != nil {
+		return nil, err
+	}
+	if sums[p.ID] == nil {
+		return []LinkSummary{}, nil
+	}
+	return sums[p.ID], nil
+}
+
+// Totals are a partner's counters over all its referral links (Dub's
+// partner analytics, groupBy=count; earnings are 0: codeqr pays no
+// commissions).
+type Totals struct {
+	Clicks     int64 `json:"clicks"`
+	Leads      int64 `json:"leads"`
+	Sales      int64 `json:"sales"`
+	SaleAmount int64 `json:"saleAmount"`
+	Earnings   int64 `json:"earnings"`
+}
+
+// Analytics returns the partner's totals (groupBy "count") or its links with
+// their counters (groupBy "top_links", largest sale amount first).
+func (s *Service) Analytics(ctx context.Context, projectID, partnerID, tenantID, groupBy string) (any, error) {
+	ls, err := s.Links(ctx, projectID, partnerID, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	switch groupBy {
+	case "", "count":
+		var t Totals
+		for _, l := range ls {
+			t.Clicks += l.Clicks
+			t.Leads += l.Leads
+			t.Sales += l.Sales
+			t.SaleAmount += l.SaleAmount
+		}
+		return t, nil
+	case "top_links":
+		type row struct {
+			LinkSummary
+			Link     string `json:"link"`
+			Earnings int64  `json:"earnings"`
+		}
+		out := make([]row, 0, len(ls))
+		for _, l := range ls {
+			out = append(out, row{LinkSummary: l, Link: l.ID})
+		}
+		slices.SortStableFunc(out, func(a, b row) int { return cmp.Compare(b.SaleAmount, a.SaleAmount) })
+		return out, nil
+	default:
+		return nil, errs.BadInput("groupBy must be count or top_links (codeqr answers partner timeseries through GET /api/analytics with linkId)")
+	}
 }
 
 // Get returns one partner of the project with totals and links.
 func (s *Service) Get(ctx context.Context, projectID, id string) (Detail, error) {
 	q := s.st.Read()
-	p, err := s.get(ctx, q, projectID, id)
+	p, pr, err := s.get(ctx, q, projectID, id)
 	if err != nil {
 		return Detail{}, err
 	}
@@ -263,7 +515,7 @@ func (s *Service) Get(ctx context.Context, projectID, id string) (Detail, error)
 	if err != nil {
 		return Detail{}, err
 	}
-	return detail(p, sums[id]), nil
+	return detail(p, pr, sums[id]), nil
 }
 
 // List returns the project's partners, newest first, with totals and links.
@@ -279,23 +531,43 @@ func (s *Service) List(ctx context.Context, projectID string, o ListOptions) ([]
 	}
 	q := "SELECT " + columns + " FROM partners WHERE project_id = $1"
 	args := []any{projectID}
+	add := func(cond string, v any) {
+		args = append(args, v)
+		q += " AND " + strings.ReplaceAll(cond, "$?", fmt.Sprintf("$%d", len(args)))
+	}
 	if o.Status != "" {
-		q += " AND status = $2"
-		args = append(args, o.Status)
+		add("status = $?", o.Status)
+	}
+	if o.Email != "" {
+		add("email = $?", strings.ToLower(o.Email))
+	}
+	if o.TenantID != "" {
+		add("tenant_id = $?", o.TenantID)
+	}
+	if o.Country != "" {
+		add("country = $?", strings.ToUpper(o.Country))
+	}
+	if o.Search != "" {
+		add(`(LOWER(name) LIKE $? ESCAPE '\' OR email LIKE $? ESCAPE '\')`,
+			"%"+strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(o.Search))+"%")
 	}
 	q += fmt.Sprintf(" ORDER BY id DESC LIMIT %d OFFSET %d", o.PageSize, (o.Page-1)*o.PageSize)
 	rows, err := s.st.Read().QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("partners: list: %w", err)
 	}
-	var ps []Partner
+	var (
+		ps  []Partner
+		prs []profile
+	)
 	for rows.Next() {
-		p, err := scan(rows, projectID)
+		p, pr, err := scan(rows, projectID)
 		if err != nil {
 			rows.Close()
 			return nil, err
 		}
 		ps = append(ps, p)
+		prs = append(prs, pr)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -310,8 +582,8 @@ func (s *Service) List(ctx context.Context, projectID string, o ListOptions) ([]
 		return nil, err
 	}
 	out := make([]Detail, 0, len(ps))
-	for _, p := range ps {
-		out = append(out, detail(p, sums[p.ID]))
+	for i, p := range ps {
+		out = append(out, detail(p, prs[i], sums[p.ID]))
 	}
 	return out, nil
 }
@@ -328,12 +600,11 @@ func (s *Service) emitEnrolled(ctx context.Context, tx *store.Tx, projectID stri
 // otherwise); a key derived from the partner's name gets a numbered suffix
 // ("jane-doe-2") when taken.
 func (s *Service) createLink(ctx context.Context, tx *store.Tx, projectID string, p Partner, req LinkRequest, keyField string) (links.Link, error) {
-	lr := links.CreateRequest{URL: req.URL, Domain: req.Domain, PartnerID: &p.ID}
-	if req.Key != nil && *req.Key != "" {
-		if err := shortlinks.ValidateKey(*req.Key); err != nil {
+	lr := linkCreate(p, req)
+	if lr.Key != nil && *lr.Key != "" {
+		if err := shortlinks.ValidateKey(*lr.Key); err != nil {
 			return links.Link{}, errs.Invalid("%s: %v", keyField, err)
 		}
-		lr.Key = req.Key
 		return s.links.CreateInTx(ctx, tx, projectID, lr)
 	}
 	base := Slugify(p.Name)
@@ -356,6 +627,25 @@ func (s *Service) createLink(ctx context.Context, tx *store.Tx, projectID string
 		return l, err
 	}
 	return links.Link{}, errs.Conflict("no free key for %q; pass one explicitly", base)
+}
+
+// linkCreate is the link a LinkRequest asks for: its linkProps, with url,
+// key, domain and the partner set from the request.
+func linkCreate(p Partner, req LinkRequest) links.CreateRequest {
+	var lr links.CreateRequest
+	if req.LinkProps != nil {
+		lr = *req.LinkProps
+	}
+	lr.URL = linkURL(req.URL, req.LinkProps)
+	if req.Domain != nil {
+		lr.Domain = req.Domain
+	}
+	if req.Key != nil {
+		lr.Key = req.Key
+	}
+	id := p.ID
+	lr.PartnerID = &id
+	return lr
 }
 
 // Slugify turns a name into a link key: lower-case ASCII letters and digits
@@ -411,8 +701,9 @@ func (s *Service) summary(l links.Link) LinkSummary {
 		Clicks: l.Clicks, Leads: l.Leads, Sales: l.Sales, SaleAmount: l.SaleAmount}
 }
 
-func detail(p Partner, sums []LinkSummary) Detail {
-	d := Detail{Partner: p, Links: sums}
+func detail(p Partner, pr profile, sums []LinkSummary) Detail {
+	d := Detail{Partner: p, Links: sums, PartnerID: p.ID, NetworkStatus: "draft",
+		TenantID: pr.tenantID, Username: pr.username, CompanyName: pr.companyName, Description: pr.description}
 	if d.Links == nil {
 		d.Links = []LinkSummary{}
 	}
@@ -422,33 +713,41 @@ func detail(p Partner, sums []LinkSummary) Detail {
 		d.Sales += l.Sales
 		d.SaleAmount += l.SaleAmount
 	}
+	d.TotalClicks, d.TotalLeads, d.TotalSales, d.TotalSaleAmount = d.Clicks, d.Leads, d.Sales, d.SaleAmount
+	d.NetRevenue = d.SaleAmount
 	return d
 }
 
-const columns = "id, name, email, image, country, status, created_at"
+const columns = "id, name, email, image, country, status, created_at, tenant_id, username, company_name, description"
 
 type scanner interface{ Scan(...any) error }
 
-func scan(row scanner, projectID string) (Partner, error) {
+func scan(row scanner, projectID string) (Partner, profile, error) {
 	var (
-		p              Partner
-		image, country sql.NullString
-		created        int64
+		p                                   Partner
+		image, country                      sql.NullString
+		tenant, username, company, descript sql.NullString
+		created                             int64
 	)
-	if err := row.Scan(&p.ID, &p.Name, &p.Email, &image, &country, &p.Status, &created); err != nil {
-		return Partner{}, fmt.Errorf("partners: scan: %w", err)
+	if err := row.Scan(&p.ID, &p.Name, &p.Email, &image, &country, &p.Status, &created, &tenant, &username, &company, &descript); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return Partner{}, profile{}, store.ErrNotFound
+		}
+		return Partner{}, profile{}, fmt.Errorf("partners: scan: %w", err)
 	}
 	p.Image, p.Country = store.NullString(image), store.NullString(country)
 	p.CreatedAt, p.ProgramID = store.FromMillis(created), ProgramID(projectID)
-	return p, nil
+	pr := profile{tenantID: store.NullString(tenant), username: store.NullString(username),
+		companyName: store.NullString(company), description: store.NullString(descript)}
+	return p, pr, nil
 }
 
-func (s *Service) get(ctx context.Context, q store.Querier, projectID, id string) (Partner, error) {
-	p, err := scan(q.QueryRowContext(ctx, "SELECT "+columns+" FROM partners WHERE id = $1 AND project_id = $2", id, projectID), projectID)
+func (s *Service) get(ctx context.Context, q store.Querier, projectID, id string) (Partner, profile, error) {
+	p, pr, err := scan(q.QueryRowContext(ctx, "SELECT "+columns+" FROM partners WHERE id = $1 AND project_id = $2", id, projectID), projectID)
 	if errors.Is(err, store.ErrNotFound) {
-		return Partner{}, errs.NotFound("partner %s not found", truncate(id))
+		return Partner{}, profile{}, errs.NotFound("partner %s not found", truncate(id))
 	}
-	return p, err
+	return p, pr, err
 }
 
 // linksOf returns the referral links of the given partners, oldest first.
@@ -481,11 +780,41 @@ WHERE project_id = $1 AND partner_id IN (`+store.Placeholders(2, len(partnerIDs)
 	return out, rows.Err()
 }
 
-// validateCreate checks and normalises a CreateRequest into a Partner.
-func validateCreate(req CreateRequest) (Partner, error) {
+// validateCreate checks and normalises a CreateRequest into a Partner and
+// its profile.
+func validateCreate(req CreateRequest) (Partner, profile, error) {
+	p, err := validatePartner(req)
+	if err != nil {
+		return Partner{}, profile{}, err
+	}
+	var pr profile
+	for _, f := range []struct {
+		name string
+		v    *string
+		dst  **string
+		max  int
+	}{{"tenantId", req.TenantID, &pr.tenantID, 255}, {"username", req.Username, &pr.username, 100},
+		{"companyName", req.CompanyName, &pr.companyName, MaxName}, {"description", req.Description, &pr.description, 5000}} {
+		if f.v == nil || strings.TrimSpace(*f.v) == "" {
+			continue
+		}
+		v := strings.TrimSpace(*f.v)
+		if utf8.RuneCountInString(v) > f.max || strings.ContainsRune(v, 0) {
+			return Partner{}, profile{}, errs.Invalid("%s must be at most %d characters", f.name, f.max)
+		}
+		*f.dst = &v
+	}
+	return p, pr, nil
+}
+
+func validatePartner(req CreateRequest) (Partner, error) {
 	p := Partner{Name: strings.TrimSpace(req.Name), Email: strings.TrimSpace(req.Email), Status: StatusPending}
 	if p.Name == "" {
-		return p, errs.Invalid("name is required")
+		// As Dub does: without a name the partner is called by their e-mail.
+		p.Name = p.Email
+	}
+	if p.Name == "" {
+		return p, errs.Invalid("name or email is required")
 	}
 	if utf8.RuneCountInString(p.Name) > MaxName || strings.ContainsFunc(p.Name, isControl) {
 		return p, errs.Invalid("name must be at most %d characters, without control characters", MaxName)
@@ -515,8 +844,10 @@ func validateCreate(req CreateRequest) (Partner, error) {
 			return p, errs.Invalid("status %q must be pending or approved", truncate(*req.Status))
 		}
 	}
-	if err := shortlinks.ValidateURL("url", req.URL); err != nil {
-		return p, err
+	if url := linkURL(req.URL, req.LinkProps); url != "" {
+		if err := shortlinks.ValidateURL("url", url); err != nil {
+			return p, err
+		}
 	}
 	return p, nil
 }

@@ -341,18 +341,17 @@ func TestValidationAndForeignProject(t *testing.T) {
 			code int
 			msg  string
 		}{
-			{`{"email":"x@example.com","url":"https://a.example"}`, 422, "name"},
 			{`{"name":"X","url":"https://a.example"}`, 422, "email"},
 			{`{"name":"X","email":"not-an-email","url":"https://a.example"}`, 422, "email"},
 			{`{"name":"X","email":"X <x@example.com>","url":"https://a.example"}`, 422, "email"},
-			{`{"name":"X","email":"x@example.com"}`, 422, "url"},
+			{`{"name":"X","email":"x@example.com","linkKey":"x"}`, 422, "url"},
 			{`{"name":"X","email":"x@example.com","url":"ftp://a.example"}`, 422, "url"},
 			{`{"name":"X","email":"x@example.com","url":"https://a.example","status":"declined"}`, 422, "status"},
 			{`{"name":"X","email":"x@example.com","url":"https://a.example","country":"USA"}`, 422, "country"},
 			{`{"name":"X","email":"x@example.com","url":"https://a.example","image":"nope"}`, 422, "image"},
 			{`{"name":"X","email":"x@example.com","url":"https://a.example","linkKey":"bad key"}`, 422, "linkKey"},
 			{`{"name":"X","email":"x@example.com","url":"https://a.example","linkKey":"cy-ref"}`, 409, "cy-ref"},
-			{`{"name":"X","email":"CY@example.com","url":"https://a.example"}`, 409, "cy@example.com"},
+			{`{"name":"X","email":"cy@example.com","tenantId":"t1","url":"https://a.example"}`, 201, "cy@example.com"},
 			{`{"name":"X","email":"x@example.com","url":"https://a.example","colour":"red"}`, 400, "colour"},
 			{`{"name":"` + strings.Repeat("n", 191) + `","email":"x@example.com","url":"https://a.example"}`, 422, "name"},
 		} {
@@ -361,7 +360,9 @@ func TestValidationAndForeignProject(t *testing.T) {
 				t.Errorf("%s: %d %s, want %d mentioning %q", c.body, code, body, c.code, c.msg)
 			}
 		}
-		// Nothing of the refused requests was written (the 409 on linkKey rolled back its partner row).
+		// Nothing of the refused requests was written (the 409 on linkKey rolled
+		// back its partner row); the repeated e-mail updated Cy (Dub's create or
+		// update), with no second link.
 		if n := e.count(t, "SELECT COUNT(*) FROM partners"); n != 1 {
 			t.Fatalf("%d partners, want 1", n)
 		}

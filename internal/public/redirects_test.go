@@ -394,6 +394,64 @@ func TestQRCodeDisplayPages(t *testing.T) {
 	})
 }
 
+// A custom domain added with its port answers on that host and port; the
+// same host without the port (or with another one) does not find its keys.
+func TestCustomDomainWithPort(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st, envOpts{})
+		if status, body := e.api(t, "POST", "/api/domains", e.key1, `{"slug":"dev.example.net:8443"}`); status != http.StatusCreated {
+			t.Fatalf("add domain: %d %s", status, body)
+		}
+		if status, body := e.api(t, "POST", "/api/links", e.key1, `{"url":"https://example.com/port","key":"porty","domain":"dev.example.net:8443"}`); status != http.StatusOK {
+			t.Fatalf("create: %d %s", status, body)
+		}
+		resp, _ := e.do(t, "/porty", reqOpts{host: "dev.example.net:8443"})
+		wantLocation(t, resp, "https://example.com/port")
+		for _, host := range []string{"dev.example.net", "dev.example.net:9999"} {
+			resp, _ = e.do(t, "/porty", reqOpts{host: host})
+			wantStatus(t, resp, http.StatusNotFound)
+		}
+	})
+}
+
+// A custom domain's notFoundUrl takes unknown and archived keys, and its
+// expiredUrl expired links that have none of their own; the base domain keeps
+// its 404 page and 410 page.
+func TestDomainFallbackURLs(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st, envOpts{})
+		host := "fallback.example.net"
+		if status, body := e.api(t, "POST", "/api/domains", e.key1,
+			`{"slug":"`+host+`","notFoundUrl":"https://example.net/404","expiredUrl":"https://example.net/expired"}`); status != http.StatusCreated {
+			t.Fatalf("add domain: %d %s", status, body)
+		}
+		for _, body := range []string{
+			`{"url":"https://example.com/old","key":"old","domain":"` + host + `","expiresAt":"2020-01-01T00:00:00Z"}`,
+			`{"url":"https://example.com/own","key":"own","domain":"` + host + `","expiresAt":"2020-01-01T00:00:00Z","expiredUrl":"https://example.com/own-expired"}`,
+			`{"url":"https://example.com/arch","key":"arch","domain":"` + host + `","archived":true}`,
+			`{"url":"https://example.com/base","key":"base","expiresAt":"2020-01-01T00:00:00Z"}`,
+		} {
+			if status, b := e.api(t, "POST", "/api/links", e.key1, body); status != http.StatusOK {
+				t.Fatalf("create %s: %d %s", body, status, b)
+			}
+		}
+		resp, _ := e.do(t, "/nope", reqOpts{host: host})
+		wantLocation(t, resp, "https://example.net/404")
+		resp, _ = e.do(t, "/arch", reqOpts{host: host})
+		wantLocation(t, resp, "https://example.net/404")
+		resp, _ = e.do(t, "/old", reqOpts{host: host})
+		wantLocation(t, resp, "https://example.net/expired")
+		resp, _ = e.do(t, "/own", reqOpts{host: host})
+		wantLocation(t, resp, "https://example.com/own-expired")
+		resp, _ = e.do(t, "/nope", reqOpts{})
+		wantStatus(t, resp, http.StatusNotFound)
+		resp, _ = e.do(t, "/base", reqOpts{})
+		wantStatus(t, resp, http.StatusGone)
+	})
+}
+
 func TestLinkCacheInvalidationThroughAPI(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
@@ -401,7 +459,7 @@ func TestLinkCacheInvalidationThroughAPI(t *testing.T) {
 		resp, _ := e.do(t, "/promo", reqOpts{})
 		wantStatus(t, resp, http.StatusNotFound) // cached as unknown…
 		status, body := e.api(t, "POST", "/api/links", e.key1, `{"url":"https://example.com/v1","key":"promo","domain":"`+domain+`"}`)
-		if status != http.StatusCreated {
+		if status != http.StatusOK {
 			t.Fatalf("create: %d %s", status, body)
 		}
 		var l struct {

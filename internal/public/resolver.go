@@ -23,6 +23,9 @@ type Target struct {
 	Key        string
 	URL        string // destination (links, url QR codes)
 	Archived   bool
+	// NotFoundURL is the domain's notFoundUrl (custom domains only): where an
+	// unknown or archived key of the domain redirects instead of the 404 page.
+	NotFoundURL string
 
 	// links only
 	ExpiresAt       *time.Time
@@ -223,7 +226,8 @@ func (r *Resolver) query(ctx context.Context, domain, key string) (Target, bool,
 	err := db.QueryRowContext(ctx, "SELECT kind, project_id, resource_id FROM short_keys WHERE domain = $1 AND key = $2",
 		domain, key).Scan(&t.Kind, &t.ProjectID, &t.ResourceID)
 	if errors.Is(err, store.ErrNotFound) {
-		return t, false, nil
+		t.NotFoundURL, err = notFoundURL(ctx, db, domain)
+		return t, false, err
 	}
 	if err != nil {
 		return t, false, fmt.Errorf("public: resolve %s/%s: %w", domain, key, err)
@@ -237,7 +241,8 @@ func (r *Resolver) query(ctx context.Context, domain, key string) (Target, bool,
 		return t, false, nil
 	}
 	if errors.Is(err, store.ErrNotFound) {
-		return t, false, nil // the key was just released
+		t.NotFoundURL, err = notFoundURL(ctx, db, domain)
+		return t, false, err // the key was just released
 	}
 	if err != nil {
 		return t, false, fmt.Errorf("public: resolve %s %s: %w", t.Kind, t.ResourceID, err)
@@ -245,25 +250,44 @@ func (r *Resolver) query(ctx context.Context, domain, key string) (Target, bool,
 	return t, true, nil
 }
 
+// queryLink reads a link's target. Its domain's expiredUrl stands in for a
+// link without one, and the domain's notFoundUrl is kept for an archived link
+// (a domain's change reaches cached links within TTL).
 func (r *Resolver) queryLink(ctx context.Context, db store.Querier, t *Target) error {
 	var (
-		expires                             sql.NullInt64
-		expiredURL, hash, ios, android, geo sql.NullString
+		expires                                       sql.NullInt64
+		expiredURL, hash, ios, android, geo, notFound sql.NullString
 	)
-	err := db.QueryRowContext(ctx, `SELECT url, archived, expires_at, expired_url, password_hash, ios, android, geo, track_conversion
-FROM links WHERE id = $1 AND project_id = $2`, t.ResourceID, t.ProjectID).Scan(
-		&t.URL, &t.Archived, &expires, &expiredURL, &hash, &ios, &android, &geo, &t.TrackConversion)
+	err := db.QueryRowContext(ctx, `SELECT l.url, l.archived, l.expires_at, COALESCE(l.expired_url, d.expired_url), l.password_hash,
+l.ios, l.android, l.geo, l.track_conversion, d.not_found_url
+FROM links l LEFT JOIN domains d ON d.slug = l.domain WHERE l.id = $1 AND l.project_id = $2`, t.ResourceID, t.ProjectID).Scan(
+		&t.URL, &t.Archived, &expires, &expiredURL, &hash, &ios, &android, &geo, &t.TrackConversion, &notFound)
 	if err != nil {
 		return err
 	}
 	t.ExpiresAt = store.NullMillis(expires)
 	t.ExpiredURL, t.PasswordHash, t.IOS, t.Android = expiredURL.String, hash.String, ios.String, android.String
+	t.NotFoundURL = notFound.String
 	if geo.Valid && geo.String != "" && geo.String != "null" {
 		if err := json.Unmarshal([]byte(geo.String), &t.Geo); err != nil {
 			return fmt.Errorf("geo: %w", err)
 		}
 	}
 	return nil
+}
+
+// notFoundURL is the notFoundUrl of a custom domain, or "" (the base domain
+// and unknown hosts have none). It is cached with the unknown key's entry.
+func notFoundURL(ctx context.Context, db store.Querier, domain string) (string, error) {
+	var u sql.NullString
+	err := db.QueryRowContext(ctx, "SELECT not_found_url FROM domains WHERE slug = $1", domain).Scan(&u)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("public: domain %s: %w", domain, err)
+	}
+	return u.String, nil
 }
 
 var _ cache.Invalidator = (*Resolver)(nil)

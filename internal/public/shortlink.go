@@ -75,10 +75,19 @@ func (h *shortLinks) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		notFound(w, r)
 		return
 	}
-	t, found, err := h.res.Lookup(r.Context(), h.domainOf(r), key)
+	domain := h.domainOf(r)
+	t, found, err := h.res.Lookup(r.Context(), domain, key)
+	if full := strings.ToLower(r.Host); err == nil && !found && domain != h.base && full != domain {
+		// A custom domain may have been added with its port (dev.example.net:8443).
+		t, found, err = h.res.Lookup(r.Context(), full, key)
+	}
 	if err != nil {
 		h.log.ErrorContext(r.Context(), "public: lookup", "err", err)
 		page(w, r, http.StatusServiceUnavailable, "Temporarily unavailable", "Please try again in a moment.")
+		return
+	}
+	if (!found || t.Archived) && t.NotFoundURL != "" {
+		redirect(w, r, t.NotFoundURL) // the custom domain's own fallback
 		return
 	}
 	if !found || t.Archived || (t.Kind == "qrcode" && t.Static) {

@@ -79,7 +79,7 @@ func TestSamplesMatchContract(t *testing.T) {
 	linkFields := sortedKeys(obj(t, clicked, "link"))
 	interactionFields := sortedKeys(obj(t, clicked, "interaction"))
 	tagFields := sortedKeys(obj(t, clicked, "link")["tags"].([]any)[0].(map[string]any))
-	if len(linkFields) != 39 || len(interactionFields) != 25 {
+	if len(linkFields) != 52 || len(interactionFields) != 25 { // 39 of the contract + 13 of Dub's Link
 		t.Fatalf("example files changed: %d link fields, %d interaction fields", len(linkFields), len(interactionFields))
 	}
 	// The lead example abbreviates its link; its other objects are whole.

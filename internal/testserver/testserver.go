@@ -147,7 +147,7 @@ func (s *Server) CreateLink(t testing.TB, webhookID string) (eventID string, sta
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
+	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("create link: HTTP %d", resp.StatusCode)
 	}
 	ctx := context.Background()
