@@ -13,7 +13,10 @@ require (
 
 require golang.org/x/time v0.16.0
 
-require golang.org/x/net v0.62.0
+require (
+	golang.org/x/net v0.62.0
+	golang.org/x/term v0.48.0
+)
 
 require (
 	github.com/beorn7/perks v1.0.1 // indirect

@@ -58,6 +58,9 @@ type Deps struct {
 	PageViews http.Handler
 	// Metrics serves /metrics (Prometheus text); nil means 404.
 	Metrics http.Handler
+	// Dashboard serves the web UI under /app/ (on Config.DashboardHost only,
+	// when set); GET / leads to it. nil means no dashboard.
+	Dashboard http.Handler
 }
 
 // Server routes requests to handlers.
@@ -181,6 +184,13 @@ func (s *Server) Handler() http.Handler {
 	}
 	if s.PageViews != nil {
 		mux.Handle("GET /p/{slug}", s.PageViews) // GET patterns also match HEAD
+	}
+	if s.Dashboard != nil {
+		host := strings.ToLower(s.Config.DashboardHost)
+		mux.Handle(host+"/app/", s.Dashboard)
+		mux.HandleFunc("GET "+host+"/{$}", func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "/app/", http.StatusFound)
+		})
 	}
 	if s.Public != nil {
 		mux.Handle("GET /{key}", s.Public)

@@ -24,6 +24,7 @@ Usage:
   codeqr serve [flags]          run the server (SQLite in ./codeqr-data by default)
   codeqr keys create [flags]    print a new API key on the last line
   codeqr migrate [flags]        apply database migrations
+  codeqr users create [flags]   create a dashboard account (password on stdin or at a prompt)
   codeqr listen [flags]         forward the project's webhook events to a local URL (development)
   codeqr bench deliveries [...] measure event-to-delivery latency and throughput
   codeqr bench links [...]      measure POST /api/links throughput and latency
@@ -47,6 +48,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runKeys(ctx, args[1:], stdout, stderr)
 	case "migrate":
 		err = runMigrate(ctx, args[1:], stdout, stderr)
+	case "users":
+		err = runUsers(ctx, args[1:], os.Stdin, stdout, stderr)
 	case "listen":
 		err = runListen(ctx, args[1:], stdout, stderr)
 	case "bench":
@@ -102,6 +105,7 @@ func bindConfig(fs *flag.FlagSet, full bool) *configFlags {
 	fs.StringVar(&c.cfg.SMTPFrom, "smtp-from", "", "sender address of those e-mails")
 	fs.StringVar(&c.cfg.SMTPUsername, "smtp-username", "", "optional SMTP username (PLAIN auth)")
 	fs.StringVar(&c.cfg.SMTPPassword, "smtp-password", "", "optional SMTP password")
+	fs.StringVar(&c.cfg.DashboardHost, "dashboard-host", "", "serve the dashboard on this host name only (e.g. app.example.com); default: /app/ on every host")
 	return c
 }
 

@@ -16,9 +16,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/codeqr/codeqr/internal/accounts"
 	"github.com/codeqr/codeqr/internal/analytics"
 	"github.com/codeqr/codeqr/internal/api"
+	"github.com/codeqr/codeqr/internal/config"
 	"github.com/codeqr/codeqr/internal/conversions"
+	"github.com/codeqr/codeqr/internal/dashboard"
 	"github.com/codeqr/codeqr/internal/domains"
 	"github.com/codeqr/codeqr/internal/events"
 	"github.com/codeqr/codeqr/internal/interactions"
@@ -68,6 +71,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	projectSvc := projects.NewService(st, nil)
 	if err := firstStart(ctx, projectSvc, stdout); err != nil {
+		return err
+	}
+	accountSvc := accounts.NewService(st, projectSvc, nil)
+	if err := printSetup(ctx, accountSvc, cfg, stdout); err != nil {
 		return err
 	}
 
@@ -123,7 +130,20 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Links: linkSvc, QRCodes: qrSvc, Pages: pageSvc, Flusher: pipeline, Logger: logger})
 	// Closed when shutdown begins, to end long-lived streams (see below).
 	draining := make(chan struct{})
+	webhookSvc := webhooks.NewService(st, eventWriter, tagSvc, cfg).WithNotify(deliverer.Notify).WithRecoveryNotify(recoverer.Notify)
+	domainSvc := domains.NewService(st, nil)
+	partnerSvc := partners.NewService(st, eventWriter, linkSvc, cfg)
+	analyticsSvc := analytics.NewService(st)
+	dash, err := dashboard.New(dashboard.Deps{
+		Logger: logger, Config: cfg, Accounts: accountSvc, Projects: projectSvc, Tags: tagSvc, Links: linkSvc,
+		QRCodes: qrSvc, Pages: pageSvc, Domains: domainSvc, Webhooks: webhookSvc, Analytics: analyticsSvc,
+		Conversions: conversionSvc, Partners: partnerSvc,
+	})
+	if err != nil {
+		return err
+	}
 	server := api.New(api.Deps{
+		Dashboard:   dash.Handler(),
 		Draining:    draining,
 		Logger:      logger,
 		Config:      cfg,
@@ -133,16 +153,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Links:       linkSvc,
 		QRCodes:     qrSvc,
 		Pages:       pageSvc,
-		Domains:     domains.NewService(st, nil),
-		Webhooks:    webhooks.NewService(st, eventWriter, tagSvc, cfg).WithNotify(deliverer.Notify).WithRecoveryNotify(recoverer.Notify),
+		Domains:     domainSvc,
+		Webhooks:    webhookSvc,
 		Metrics:     promhttp.HandlerFor(registry, promhttp.HandlerOpts{}),
 		Public:      redirects.NewHandler(resolver, pipeline, enricher, cfg, logger),
 		PageViews:   pageViewer,
 		Conversions: conversionSvc,
 		Listen:      deliverer.ListenHub(),
-		Partners:    partners.NewService(st, eventWriter, linkSvc, cfg),
+		Partners:    partnerSvc,
 		PageForms:   pageforms.NewHandler(st, conversionSvc, pageSvc, pipeline, enricher, cfg, logger),
-		Analytics:   analytics.NewService(st),
+		Analytics:   analyticsSvc,
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -237,5 +257,25 @@ func firstStart(ctx context.Context, ps *projects.Service, stdout io.Writer) err
 	if created {
 		fmt.Fprintf(stdout, "Created project \"default\". Its API key (shown once, keep it):\n%s\n", key)
 	}
+	return nil
+}
+
+// printSetup prints a one-time set-up address for the dashboard's owner
+// account while no account exists (on the first start, beside the API key).
+func printSetup(ctx context.Context, as *accounts.Service, cfg config.Config, stdout io.Writer) error {
+	n, err := as.CountUsers(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	token, err := as.NewSetupToken(ctx)
+	if err != nil {
+		return err
+	}
+	base := cfg.BaseURL
+	if cfg.DashboardHost != "" {
+		base = cfg.BaseScheme() + "://" + cfg.DashboardHost
+	}
+	fmt.Fprintf(stdout, "Open this address once to create the dashboard's owner account (valid %s):\n%s\n",
+		accounts.SetupTTL, dashboard.SetupURL(base, token))
 	return nil
 }

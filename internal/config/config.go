@@ -70,6 +70,9 @@ type Config struct {
 	// SMTPUsername and SMTPPassword are optional PLAIN authentication.
 	SMTPUsername string
 	SMTPPassword string
+	// DashboardHost, when set, serves the dashboard at /app/ on this host name
+	// only (and / there leads to it). Empty: /app/ on every host.
+	DashboardHost string
 }
 
 // DefaultRetrySchedule is the contract's schedule: 8 attempts over about a day.

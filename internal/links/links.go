@@ -134,6 +134,8 @@ type ListOptions struct {
 	TagID    string
 	Domain   string
 	Archived *bool
+	// Sort is "createdAt" (the default, newest first) or "clicks" (most first).
+	Sort     string
 	Page     int
 	PageSize int
 }
@@ -264,9 +266,17 @@ func (s *Service) List(ctx context.Context, projectID string, o ListOptions) ([]
 	if o.Archived != nil {
 		add("archived = $?", *o.Archived)
 	}
+	order := "created_at DESC, id DESC"
+	switch o.Sort {
+	case "", "createdAt":
+	case "clicks":
+		order = "clicks DESC, created_at DESC, id DESC"
+	default:
+		return nil, errs.Invalid("sort must be createdAt or clicks")
+	}
 	args = append(args, o.PageSize, (o.Page-1)*o.PageSize)
 	query := "SELECT " + columns + " FROM links WHERE " + strings.Join(where, " AND ") +
-		fmt.Sprintf(" ORDER BY created_at DESC, id DESC LIMIT $%d OFFSET $%d", len(args)-1, len(args))
+		fmt.Sprintf(" ORDER BY "+order+" LIMIT $%d OFFSET $%d", len(args)-1, len(args))
 	return s.query(ctx, s.st.Read(), query, args...)
 }
 

@@ -1,0 +1,42 @@
+// Progressive enhancement for the codeqr dashboard: everything works without
+// this file; it adds copy buttons, the picker's search, the browser's time
+// zone for analytics, confirmations and the project switcher's auto-submit.
+(function () {
+  "use strict";
+  document.addEventListener("click", function (ev) {
+    var b = ev.target.closest("[data-copy]");
+    if (!b) return;
+    var text = b.getAttribute("data-copy");
+    var done = function () { var old = b.textContent; b.textContent = "Copied"; setTimeout(function () { b.textContent = old; }, 1500); };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(done, function () {});
+    } else {
+      var t = document.createElement("textarea"); t.value = text; document.body.appendChild(t); t.select();
+      try { document.execCommand("copy"); done(); } catch (e) {} document.body.removeChild(t);
+    }
+  });
+  document.addEventListener("submit", function (ev) {
+    var msg = ev.target.getAttribute("data-confirm");
+    if (msg && !window.confirm(msg)) ev.preventDefault();
+  });
+  document.querySelectorAll("[data-autosubmit]").forEach(function (s) {
+    s.addEventListener("change", function () { s.form.submit(); });
+  });
+  document.querySelectorAll("[data-picker-search]").forEach(function (input) {
+    var box = document.getElementById(input.getAttribute("data-picker-search"));
+    input.addEventListener("input", function () {
+      var q = input.value.toLowerCase();
+      box.querySelectorAll("[data-picker-item]").forEach(function (item) {
+        item.hidden = q !== "" && item.textContent.toLowerCase().indexOf(q) < 0;
+      });
+    });
+  });
+  var tz = document.querySelector("[data-timezone]");
+  if (tz && !tz.value && window.Intl) {
+    var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (zone) {
+      var u = new URL(window.location.href);
+      if (!u.searchParams.get("timezone")) { u.searchParams.set("timezone", zone); window.location.replace(u.toString()); }
+    }
+  }
+})();
