@@ -5,15 +5,15 @@ CREATE TABLE users (
     id            TEXT PRIMARY KEY,
     email         TEXT NOT NULL UNIQUE,
     password_hash TEXT NOT NULL,
-    created_at    INTEGER NOT NULL,
-    updated_at    INTEGER NOT NULL
+    created_at    BIGINT NOT NULL,
+    updated_at    BIGINT NOT NULL
 );
 
 CREATE TABLE memberships (
     user_id    TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
     role       TEXT NOT NULL,
-    created_at INTEGER NOT NULL,
+    created_at BIGINT NOT NULL,
     PRIMARY KEY (user_id, project_id)
 );
 CREATE INDEX memberships_project ON memberships(project_id);
@@ -23,17 +23,17 @@ CREATE TABLE sessions (
     user_id    TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     csrf       TEXT NOT NULL,
     project_id TEXT,
-    created_at INTEGER NOT NULL,
-    expires_at INTEGER NOT NULL
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL
 );
 CREATE INDEX sessions_user ON sessions(user_id);
 
 -- One-time set-up addresses that create the first (owner) account.
 CREATE TABLE setup_tokens (
     id         TEXT PRIMARY KEY,
-    created_at INTEGER NOT NULL,
-    expires_at INTEGER NOT NULL,
-    used_at    INTEGER
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    used_at    BIGINT
 );
 
 -- The dashboard sorts a project's links by clicks.

@@ -1,0 +1,533 @@
+package dashboard_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/codeqr/codeqr/internal/accounts"
+	"github.com/codeqr/codeqr/internal/analytics"
+	"github.com/codeqr/codeqr/internal/events"
+	"github.com/codeqr/codeqr/internal/links"
+	"github.com/codeqr/codeqr/internal/store"
+	"github.com/codeqr/codeqr/internal/store/storetest"
+	"github.com/codeqr/codeqr/internal/webhooks"
+)
+
+func TestSecurityHeadersAndRootRedirect(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		t.Parallel()
+		e := newEnv(t, st)
+		b := e.browser()
+		p := b.get("/")
+		if p.Status != http.StatusFound || p.Location != "/app/" {
+			t.Fatalf("GET /: %d %q", p.Status, p.Location)
+		}
+		p = b.get("/app/links")
+		if p.Status != http.StatusSeeOther || !strings.HasPrefix(p.Location, "/app/login?next=") {
+			t.Fatalf("logged out /app/links: %d %q", p.Status, p.Location)
+		}
+		p = b.get("/app/login")
+		must(t, p, http.StatusOK, `<label for="f-email">Email`, `<label for="f-password">Password`, `>Log in</button>`)
+		csp := p.Header.Get("Content-Security-Policy")
+		for _, want := range []string{"script-src 'self'", "frame-ancestors 'none'", "default-src 'none'"} {
+			if !strings.Contains(csp, want) {
+				t.Errorf("CSP %q lacks %q", csp, want)
+			}
+		}
+		if strings.Contains(csp, "unsafe-inline") || strings.Contains(p.Body, "<script>") {
+			t.Error("inline script allowed or present")
+		}
+		for _, ck := range p.Header.Values("Set-Cookie") {
+			if !strings.Contains(ck, "HttpOnly") || !strings.Contains(ck, "SameSite=Lax") {
+				t.Errorf("cookie %q lacks HttpOnly or SameSite=Lax", ck)
+			}
+		}
+		if p := b.get("/app/static/app.css"); p.Status != http.StatusOK || !strings.Contains(p.Body, "prefers-color-scheme") {
+			t.Fatalf("app.css: %d", p.Status)
+		}
+	})
+}
+
+func TestSetupAddressWorksOnce(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		t.Parallel()
+		ctx := context.Background()
+		e := newEnv(t, st)
+		// The env made users; a fresh server has none, so check on a new
+		// token with the users removed.
+		if err := st.InTx(ctx, func(tx *store.Tx) error { _, err := tx.ExecContext(ctx, "DELETE FROM users"); return err }); err != nil {
+			t.Fatal(err)
+		}
+		tok, err := e.Accounts.NewSetupToken(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := e.browser()
+		must(t, b.get("/app/setup?token="+url.QueryEscape(tok)), http.StatusOK, "Create the owner account")
+		p := b.post("/app/setup", url.Values{"token": {tok}, "email": {"owner@test.example"}, "password": {"short"}, "password2": {"short"}})
+		must(t, p, http.StatusUnprocessableEntity, `id="e-password"`, "password must be 8 to 256 characters")
+		p = b.post("/app/setup", url.Values{"token": {tok}, "email": {"owner@test.example"}, "password": {password}, "password2": {password}})
+		if p.Status != http.StatusSeeOther {
+			t.Fatalf("setup: %d\n%s", p.Status, p.Body)
+		}
+		// Logged in as the owner of every project.
+		must(t, b.get("/app/settings"), http.StatusOK, "owner@test.example")
+		other := e.browser()
+		must(t, other.get("/app/setup?token="+url.QueryEscape(tok)), http.StatusNotFound, "used already")
+		ms, err := e.Accounts.Memberships(ctx, mustUser(t, e, "owner@test.example"))
+		if err != nil || len(ms) != 2 {
+			t.Fatalf("owner memberships: %v %v", ms, err)
+		}
+	})
+}
+
+func mustUser(t *testing.T, e *env, email string) string {
+	t.Helper()
+	u, err := e.Accounts.Authenticate(context.Background(), email, password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.ID
+}
+
+func TestLinksScreen(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		t.Parallel()
+		e := newEnv(t, st)
+		b := e.login("one@test.example")
+		must(t, b.get("/app/links"), http.StatusOK, "No links yet", ">Create link<",
+			">Links</a>", ">QR codes</a>", ">Pages</a>", ">Analytics</a>", ">Customers</a>", ">Partners</a>", ">Webhooks</a>", ">Settings</a>")
+		must(t, b.get("/app/links/new"), http.StatusOK, `<label for="f-url">Destination URL`, `<label for="f-key">Short key`)
+
+		// The API's validation messages, next to their fields.
+		p := b.post("/app/links", url.Values{"url": {"ftp://example.com"}, "key": {"x"}})
+		must(t, p, http.StatusUnprocessableEntity, `id="e-url"`, "url must be an http or https URL")
+		p = b.post("/app/links", url.Values{"url": {"https://example.com/a"}, "key": {"app"}})
+		must(t, p, http.StatusUnprocessableEntity, `id="e-key"`, `key &#34;app&#34; is reserved`)
+
+		p = b.post("/app/links", url.Values{"url": {"https://example.com/landing"}, "key": {"spring"}, "tagNames": {"promo, q2"},
+			"utm_source": {"news"}, "geo": {"DE https://example.com/de"}, "trackConversion": {"on"}})
+		if p.Status != http.StatusSeeOther {
+			t.Fatalf("create: %d\n%s", p.Status, p.Body)
+		}
+		l, err := e.Links.Info(context.Background(), e.P1.ID, links.InfoQuery{Domain: "go.test", Key: "spring"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !l.TrackConversion || str(l.UTMSource) != "news" || l.Geo["DE"] != "https://example.com/de" || len(l.Tags) != 2 {
+			t.Fatalf("stored link: %+v", l)
+		}
+		if _, err := e.Links.Create(context.Background(), e.P1.ID, links.CreateRequest{URL: "https://other.example/x", Key: ptr("autumn")}); err != nil {
+			t.Fatal(err)
+		}
+		must(t, b.get("/app/links"), http.StatusOK, "http://go.test/spring", "http://go.test/autumn", "Copy short link", `alt="QR code of http://go.test/spring"`)
+		p = b.get("/app/links?search=landing")
+		must(t, p, http.StatusOK, "http://go.test/spring")
+		if strings.Contains(p.Body, "go.test/autumn") {
+			t.Fatal("search did not filter")
+		}
+		p = b.get("/app/links.csv?search=landing")
+		if p.Status != http.StatusOK || !strings.Contains(p.Body, "http://go.test/spring") || strings.Contains(p.Body, "autumn") ||
+			!strings.HasPrefix(p.Body, "id,shortLink,url") {
+			t.Fatalf("csv: %d\n%s", p.Status, p.Body)
+		}
+
+		// Edit: an empty field clears, the rest stays.
+		must(t, b.get("/app/links/"+l.ID), http.StatusOK, `value="spring"`, `value="news"`)
+		p = b.post("/app/links/"+l.ID, url.Values{"url": {"https://example.com/new"}, "key": {"spring"}, "domain": {"go.test"},
+			"tagNames": {"promo"}, "utm_source": {""}})
+		if p.Status != http.StatusSeeOther {
+			t.Fatalf("edit: %d\n%s", p.Status, p.Body)
+		}
+		l, _ = e.Links.Get(context.Background(), e.P1.ID, l.ID)
+		if l.URL != "https://example.com/new" || l.UTMSource != nil || len(l.Tags) != 1 || l.TrackConversion {
+			t.Fatalf("edited: %+v", l)
+		}
+
+		// Archive, then delete after a confirmation page.
+		if p := b.post("/app/links/"+l.ID+"/archive", url.Values{"archived": {"true"}}); p.Status != http.StatusSeeOther {
+			t.Fatalf("archive: %d", p.Status)
+		}
+		if p := b.get("/app/links"); strings.Contains(p.Body, "go.test/spring") {
+			t.Fatal("archived link still in the active list")
+		}
+		must(t, b.get("/app/links?archived=yes"), http.StatusOK, "go.test/spring")
+		must(t, b.get("/app/links/"+l.ID+"/delete"), http.StatusOK, "cannot be undone", ">Delete</button>")
+		if p := b.post("/app/links/"+l.ID+"/delete", url.Values{}); p.Status != http.StatusSeeOther {
+			t.Fatalf("delete: %d", p.Status)
+		}
+		if _, err := e.Links.Get(context.Background(), e.P1.ID, l.ID); err == nil {
+			t.Fatal("link not deleted")
+		}
+		// Bulk delete asks first.
+		all, _ := e.Links.List(context.Background(), e.P1.ID, links.ListOptions{})
+		must(t, b.post("/app/links/bulk", url.Values{"action": {"delete"}, "id": {all[0].ID}}), http.StatusOK, "Delete 1 selected")
+		if p := b.post("/app/links/bulk", url.Values{"action": {"delete"}, "confirm": {"yes"}, "id": {all[0].ID}}); p.Status != http.StatusSeeOther {
+			t.Fatalf("bulk delete: %d", p.Status)
+		}
+		if left, _ := e.Links.List(context.Background(), e.P1.ID, links.ListOptions{}); len(left) != 0 {
+			t.Fatalf("left after bulk delete: %d", len(left))
+		}
+	})
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func str(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+func TestCSRFRefused(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		t.Parallel()
+		e := newEnv(t, st)
+		b := e.login("one@test.example")
+		for _, tok := range []string{"", "wrong"} {
+			p := b.post("/app/links", url.Values{"csrf": {tok}, "url": {"https://example.com/x"}})
+			must(t, p, http.StatusForbidden, "CSRF")
+		}
+		if ls, _ := e.Links.List(context.Background(), e.P1.ID, links.ListOptions{}); len(ls) != 0 {
+			t.Fatal("a form without the CSRF token changed data")
+		}
+		// The log-in form too (login CSRF).
+		anon := e.browser()
+		anon.get("/app/login")
+		must(t, anon.post("/app/login", url.Values{"csrf": {"nope"}, "email": {"one@test.example"}, "password": {password}}), http.StatusForbidden)
+	})
+}
+
+func TestSessionExpiryAndLogout(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		t.Parallel()
+		e := newEnv(t, st)
+		b := e.login("one@test.example")
+		must(t, b.get("/app/links"), http.StatusOK)
+		e.clock.add(accounts.SessionTTL + 1)
+		if p := b.get("/app/links"); p.Status != http.StatusSeeOther || !strings.HasPrefix(p.Location, "/app/login") {
+			t.Fatalf("expired session: %d %q", p.Status, p.Location)
+		}
+		must(t, b.post("/app/links", url.Values{"url": {"https://example.com/x"}}), http.StatusForbidden, "session has ended")
+
+		b = e.login("one@test.example")
+		if p := b.post("/app/logout", url.Values{}); p.Status != http.StatusSeeOther {
+			t.Fatalf("logout: %d", p.Status)
+		}
+		if p := b.get("/app/links"); p.Status != http.StatusSeeOther {
+			t.Fatalf("after logout: %d", p.Status)
+		}
+	})
+}
+
+func TestLoginRateLimitedAndWrongPassword(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		t.Parallel()
+		e := newEnv(t, st)
+		b := e.browser()
+		b.get("/app/login")
+		p := b.post("/app/login", url.Values{"email": {"one@test.example"}, "password": {"not it"}})
+		must(t, p, http.StatusUnauthorized, "Wrong e-mail or password")
+		limited := false
+		for range 20 {
+			if p := b.post("/app/login", url.Values{"email": {"one@test.example"}, "password": {"not it"}}); p.Status == http.StatusTooManyRequests {
+				limited = true
+				break
+			}
+		}
+		if !limited {
+			t.Fatal("20 wrong passwords in a row were not rate-limited")
+		}
+		// Even the right password waits now.
+		must(t, b.post("/app/login", url.Values{"email": {"one@test.example"}, "password": {password}}), http.StatusTooManyRequests)
+	})
+}
+
+func TestSessionNeverAuthorisesAPI(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		t.Parallel()
+		e := newEnv(t, st)
+		b := e.login("one@test.example")
+		if p := b.get("/api/links"); p.Status != http.StatusUnauthorized {
+			t.Fatalf("GET /api/links with a dashboard session: %d", p.Status)
+		}
+		p := b.post("/api/links", url.Values{"url": {"https://example.com"}})
+		if p.Status != http.StatusUnauthorized {
+			t.Fatalf("POST /api/links with a dashboard session: %d", p.Status)
+		}
+	})
+}
+
+func TestIsolationBetweenProjectsAndUsers(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		t.Parallel()
+		ctx := context.Background()
+		e := newEnv(t, st)
+		l, err := e.Links.Create(ctx, e.P1.ID, links.CreateRequest{URL: "https://secret.example/one", Key: ptr("mine")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wh, err := e.Webhooks.Create(ctx, e.P1.ID, webhooks.CreateRequest{Name: "private hook", URL: "http://127.0.0.1:1/x",
+			Triggers: []events.Type{events.LinkCreated}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		two := e.login("two@test.example")
+		p := two.get("/app/links")
+		if strings.Contains(p.Body, "secret.example") || strings.Contains(p.Body, e.P1.Name) {
+			t.Fatal("user two sees project one")
+		}
+		for _, path := range []string{"/app/links/" + l.ID, "/app/links/" + l.ID + "/delete", "/app/webhooks/" + wh.ID,
+			"/app/webhooks/" + wh.ID + "/edit", "/app/webhooks/" + wh.ID + "/deliveries/1", "/app/analytics?linkId=" + l.ID} {
+			must(t, two.get(path), http.StatusNotFound)
+		}
+		for _, path := range []string{"/app/links/" + l.ID, "/app/links/" + l.ID + "/delete", "/app/links/" + l.ID + "/archive",
+			"/app/webhooks/" + wh.ID + "/secret", "/app/webhooks/" + wh.ID + "/delete", "/app/webhooks/" + wh.ID + "/disable"} {
+			must(t, two.post(path, url.Values{"url": {"https://x.example"}}), http.StatusNotFound)
+		}
+		must(t, two.post("/app/projects/switch", url.Values{"project": {e.P1.ID}}), http.StatusNotFound)
+		if p := two.get("/app/webhooks"); strings.Contains(p.Body, "private hook") {
+			t.Fatal("user two sees project one's webhook")
+		}
+		if _, err := e.Links.Get(ctx, e.P1.ID, l.ID); err != nil {
+			t.Fatal("user two's requests changed project one:", err)
+		}
+		// A second project of user one: the switcher changes what is shown.
+		one := e.login("one@test.example")
+		p = one.post("/app/projects", url.Values{"slug": {"side"}, "name": {"Side project"}})
+		if p.Status != http.StatusSeeOther {
+			t.Fatalf("create project: %d\n%s", p.Status, p.Body)
+		}
+		p = one.get("/app/links")
+		must(t, p, http.StatusOK, "Side project", "No links yet")
+		must(t, one.post("/app/projects", url.Values{"slug": {"p1"}, "name": {"dup"}}), http.StatusConflict, `id="e-slug"`, "taken")
+		if p := one.post("/app/projects/switch", url.Values{"project": {e.P1.ID}}); p.Status != http.StatusSeeOther {
+			t.Fatalf("switch: %d", p.Status)
+		}
+		must(t, one.get("/app/links"), http.StatusOK, "go.test/mine")
+	})
+}
+
+func TestWebhooksScreen(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		t.Parallel()
+		ctx := context.Background()
+		e := newEnv(t, st)
+		l, err := e.Links.Create(ctx, e.P1.ID, links.CreateRequest{URL: "https://example.com/hooked", Key: ptr("hooked")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := e.login("one@test.example")
+		must(t, b.get("/app/webhooks"), http.StatusOK, "No webhooks yet", ">Create webhook<")
+		p := b.get("/app/webhooks/new")
+		must(t, p, http.StatusOK, `<label for="f-name">Name`, `<label for="f-url">URL`, `<label for="t-link.clicked">link.clicked</label>`,
+			"go.test/hooked", "Search links, QR codes and pages")
+		// The service's rule about the picker, shown beside the picker.
+		p = b.post("/app/webhooks", url.Values{"name": {"clicks"}, "url": {"http://127.0.0.1:9/hook"}, "triggers": {"link.clicked"}})
+		must(t, p, http.StatusUnprocessableEntity, `id="e-resources"`, "needs at least one link")
+		p = b.post("/app/webhooks", url.Values{"name": {""}, "url": {"http://127.0.0.1:9/hook"}, "triggers": {"link.created"}})
+		must(t, p, http.StatusUnprocessableEntity, `id="e-name"`)
+		p = b.post("/app/webhooks", url.Values{"name": {"clicks"}, "url": {"http://127.0.0.1:9/hook"}, "triggers": {"link.clicked"}, "linkIds": {l.ID}})
+		must(t, p, http.StatusOK, "whsec_", "Copy secret")
+		ws, _ := e.Webhooks.List(ctx, e.P1.ID, 1, 10)
+		if len(ws) != 1 || len(ws[0].LinkIDs) != 1 || ws[0].LinkIDs[0] != l.ID {
+			t.Fatalf("webhooks: %+v", ws)
+		}
+		id := ws[0].ID
+		must(t, b.get("/app/webhooks"), http.StatusOK, "clicks", "No deliveries yet")
+		p = b.get("/app/webhooks/" + id)
+		must(t, p, http.StatusOK, "Delivery log", "go.test/hooked", "Send test", "Reveal secret")
+		if strings.Contains(p.Body, "whsec_") {
+			t.Fatal("the secret is on the page before it was revealed")
+		}
+		if p := b.post("/app/webhooks/"+id+"/test", url.Values{"event": {"link.clicked"}}); p.Status != http.StatusSeeOther {
+			t.Fatalf("test: %d %s", p.Status, p.Body)
+		}
+		must(t, b.post("/app/webhooks/"+id+"/test", url.Values{"event": {"nope"}}), http.StatusUnprocessableEntity, "unknown event type")
+		if p := b.post("/app/webhooks/"+id+"/disable", url.Values{}); p.Status != http.StatusSeeOther {
+			t.Fatalf("disable: %d", p.Status)
+		}
+		must(t, b.get("/app/webhooks"), http.StatusOK, "Disabled")
+		if p := b.post("/app/webhooks/"+id+"/enable", url.Values{}); p.Status != http.StatusSeeOther {
+			t.Fatalf("enable: %d", p.Status)
+		}
+		old, _ := e.Webhooks.Secret(ctx, e.P1.ID, id)
+		p = b.post("/app/webhooks/"+id+"/rotate-secret", url.Values{})
+		must(t, p, http.StatusOK, "whsec_")
+		if strings.Contains(p.Body, old.Secret) {
+			t.Fatal("rotation shows the old secret")
+		}
+		p = b.post("/app/webhooks/"+id, url.Values{"name": {"renamed"}, "url": {"http://127.0.0.1:9/hook2"}, "triggers": {"link.created", "link.deleted"}})
+		if p.Status != http.StatusSeeOther {
+			t.Fatalf("edit: %d\n%s", p.Status, p.Body)
+		}
+		w, _ := e.Webhooks.Get(ctx, e.P1.ID, id)
+		if w.Name != "renamed" || len(w.Triggers) != 2 || len(w.LinkIDs) != 0 {
+			t.Fatalf("edited: %+v", w)
+		}
+		job := b.post("/app/webhooks/"+id+"/recover", url.Values{"since": {"2020-01-01T00:00"}})
+		if job.Status != http.StatusSeeOther || !strings.Contains(job.Location, "/recover/") {
+			t.Fatalf("recover: %d %q %s", job.Status, job.Location, job.Body)
+		}
+		must(t, b.get(job.Location), http.StatusOK, "deliveries queued again")
+		must(t, b.get("/app/webhooks/"+id+"/delete"), http.StatusOK, "cannot be undone")
+		if p := b.post("/app/webhooks/"+id+"/delete", url.Values{}); p.Status != http.StatusSeeOther {
+			t.Fatalf("delete: %d", p.Status)
+		}
+	})
+}
+
+func TestAnalyticsMatchesService(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		t.Parallel()
+		ctx := context.Background()
+		e := newEnv(t, st)
+		l, err := e.Links.Create(ctx, e.P1.ID, links.CreateRequest{URL: "https://example.com/a", Key: ptr("counted")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		insertClicks(t, st, e.P1.ID, l.ID, 3)
+		b := e.login("one@test.example")
+		p := b.get("/app/analytics?interval=7d&timezone=UTC")
+		want, err := e.Analyt.Query(ctx, e.P1.ID, mustParams(t, url.Values{"interval": {"7d"}, "timezone": {"UTC"}}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want.(analytics.Counts).Clicks != 3 {
+			t.Fatalf("service counts %+v", want)
+		}
+		must(t, p, http.StatusOK, `data-total="clicks">3<`, "<svg", "Countries", "DE")
+		must(t, b.get("/app/analytics?linkId="+l.ID+"&timezone=UTC"), http.StatusOK, `data-total="clicks">3<`)
+		must(t, b.get("/app/analytics?event=nope"), http.StatusUnprocessableEntity, "event must be one of")
+	})
+}
+
+func mustParams(t *testing.T, v url.Values) analytics.Params {
+	t.Helper()
+	v.Set("groupBy", "count")
+	p, err := analytics.ParseParams(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// insertClicks writes n counted human clicks of a link from Germany, in the
+// columns the interaction pipeline fills.
+func insertClicks(t *testing.T, st *store.Store, projectID, linkID string, n int) {
+	t.Helper()
+	ctx := context.Background()
+	now := time.Now().UnixMilli()
+	err := st.InTx(ctx, func(tx *store.Tx) error {
+		for i := range n {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO interactions (click_id, project_id, kind, link_id, qrcode_id, page_id,
+url, ip, continent, country, region, city, latitude, longitude, device, device_vendor, device_model, browser,
+browser_version, engine, engine_version, os, os_version, cpu_architecture, ua, bot, qr, referer, referer_url, counted, created_at)
+VALUES ($1, $2, 'click', $3, NULL, NULL, 'https://example.com/a', '203.0.113.7', 'EU', 'DE', 'Unknown', 'Berlin', NULL, NULL,
+'Desktop', 'Unknown', 'Unknown', 'Firefox', '140', 'Gecko', '140', 'Linux', '', 'Unknown', 'ua', FALSE, FALSE, '(direct)', '(direct)', TRUE, $4)`,
+				fmt.Sprintf("c%s%d", linkID, i), projectID, linkID, now-int64(i)*1000); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSettingsScreen(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		t.Parallel()
+		e := newEnv(t, st)
+		b := e.login("one@test.example")
+		must(t, b.get("/app/settings"), http.StatusOK, `value="p1"`, "one@test.example")
+		must(t, b.post("/app/settings/project", url.Values{"name": {"Main"}, "slug": {"Bad Slug"}, "ownerEmail": {""}}),
+			http.StatusUnprocessableEntity, `id="e-slug"`, "slug must be")
+		must(t, b.post("/app/settings/project", url.Values{"name": {"Main"}, "slug": {"p2"}, "ownerEmail": {""}}), http.StatusConflict, "taken")
+		if p := b.post("/app/settings/project", url.Values{"name": {"Main"}, "slug": {"main"}, "ownerEmail": {"ops@test.example"}}); p.Status != http.StatusSeeOther {
+			t.Fatalf("save project: %d\n%s", p.Status, p.Body)
+		}
+		must(t, b.get("/app/settings"), http.StatusOK, `value="Main"`, `value="ops@test.example"`)
+		if p := b.post("/app/settings/domains", url.Values{"slug": {"go.example.org"}}); p.Status != http.StatusSeeOther {
+			t.Fatalf("add domain: %d\n%s", p.Status, p.Body)
+		}
+		must(t, b.post("/app/settings/domains", url.Values{"slug": {"not a domain"}}), http.StatusUnprocessableEntity, `id="e-slug"`)
+		must(t, b.get("/app/links/new"), http.StatusOK, "go.example.org")
+		p := b.post("/app/settings/keys", url.Values{"name": {"ci"}, "scopes": {"links.read"}})
+		must(t, p, http.StatusOK, "shown once", "codeqr_")
+		key := p.Body[strings.Index(p.Body, `id="newkey" readonly value="`)+len(`id="newkey" readonly value="`):]
+		key = key[:strings.Index(key, `"`)]
+		if p := b.get("/app/settings"); strings.Contains(p.Body, key) {
+			t.Fatal("the API key is shown again after its creation")
+		}
+		req, _ := http.NewRequest(http.MethodGet, e.URL+"/api/links", nil)
+		req.Header.Set("Authorization", "Bearer "+key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("new key: %d", resp.StatusCode)
+		}
+		// Members: an existing account joins.
+		must(t, b.post("/app/settings/members", url.Values{"email": {"nobody@test.example"}, "role": {"member"}}), http.StatusUnprocessableEntity, "no account")
+		if p := b.post("/app/settings/members", url.Values{"email": {"two@test.example"}, "role": {"member"}}); p.Status != http.StatusSeeOther {
+			t.Fatalf("add member: %d\n%s", p.Status, p.Body)
+		}
+		must(t, b.get("/app/settings"), http.StatusOK, "two@test.example")
+	})
+}
+
+func TestListScreensAndPasswordChange(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		t.Parallel()
+		e := newEnv(t, st)
+		b := e.login("one@test.example")
+		must(t, b.get("/app/qrcodes"), http.StatusOK, "No QR codes yet")
+		must(t, b.get("/app/pages"), http.StatusOK, "No pages yet")
+		must(t, b.get("/app/customers"), http.StatusOK, "No customers yet")
+		must(t, b.get("/app/partners"), http.StatusOK, "No partners yet")
+		must(t, b.post("/app/partners", url.Values{"name": {"Ann"}, "email": {"bad"}, "url": {"https://example.com"}, "status": {"pending"}}),
+			http.StatusUnprocessableEntity)
+		if p := b.post("/app/partners", url.Values{"name": {"Ann"}, "email": {"ann@test.example"}, "url": {"https://example.com/ref"}, "status": {"pending"}}); p.Status != http.StatusSeeOther {
+			t.Fatalf("enroll: %d\n%s", p.Status, p.Body)
+		}
+		must(t, b.get("/app/partners"), http.StatusOK, "ann@test.example", "pending", "Approve")
+		must(t, b.get("/app/customers/cus_nope"), http.StatusNotFound)
+
+		other := e.login("one@test.example")
+		must(t, b.post("/app/account/password", url.Values{"current": {"wrong"}, "new": {"new password 1"}, "new2": {"new password 1"}}),
+			http.StatusUnprocessableEntity, `id="e-current"`)
+		p := b.post("/app/account/password", url.Values{"current": {password}, "new": {"new password 1"}, "new2": {"new password 1"}})
+		if p.Status != http.StatusSeeOther {
+			t.Fatalf("change password: %d\n%s", p.Status, p.Body)
+		}
+		must(t, b.get(p.Location), http.StatusOK, "Password changed")
+		if p := other.get("/app/links"); p.Status != http.StatusSeeOther {
+			t.Fatalf("another session survived the password change: %d", p.Status)
+		}
+		if _, err := e.Accounts.Authenticate(context.Background(), "one@test.example", "new password 1"); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

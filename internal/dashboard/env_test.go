@@ -1,0 +1,191 @@
+package dashboard_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/codeqr/codeqr/internal/accounts"
+	"github.com/codeqr/codeqr/internal/analytics"
+	"github.com/codeqr/codeqr/internal/api"
+	"github.com/codeqr/codeqr/internal/config"
+	"github.com/codeqr/codeqr/internal/conversions"
+	"github.com/codeqr/codeqr/internal/dashboard"
+	"github.com/codeqr/codeqr/internal/domains"
+	"github.com/codeqr/codeqr/internal/events"
+	"github.com/codeqr/codeqr/internal/links"
+	"github.com/codeqr/codeqr/internal/pages"
+	"github.com/codeqr/codeqr/internal/partners"
+	"github.com/codeqr/codeqr/internal/projects"
+	"github.com/codeqr/codeqr/internal/qrcodes"
+	"github.com/codeqr/codeqr/internal/store"
+	"github.com/codeqr/codeqr/internal/tags"
+	"github.com/codeqr/codeqr/internal/webhooks"
+)
+
+// clock is a settable test clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// env is a dashboard and API on one real database: projects p1 and p2, user
+// one@test.example in p1 and two@test.example in p2.
+type env struct {
+	t        *testing.T
+	URL      string
+	st       *store.Store
+	clock    *clock
+	Accounts *accounts.Service
+	Links    *links.Service
+	Webhooks *webhooks.Service
+	Analyt   *analytics.Service
+	P1, P2   projects.Project
+	Key1     string
+}
+
+const password = "correct horse battery"
+
+func newEnv(t *testing.T, st *store.Store) *env {
+	t.Helper()
+	ctx := context.Background()
+	cfg := config.Config{BaseURL: "http://go.test", WebhooksAllowHTTP: true, WebhooksAllowPrivate: true}.WithDefaults()
+	clk := &clock{t: time.Now()}
+	ps := projects.NewService(st, nil)
+	p1, key1, _, err := ps.EnsureWithKey(ctx, "p1", "test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2, _, _, err := ps.EnsureWithKey(ctx, "p2", "test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := events.NewWriter(nil, nil)
+	tg := tags.NewService(st, nil)
+	ls := links.NewService(st, ev, tg, cfg)
+	qs := qrcodes.NewService(st, ev, tg, cfg)
+	pgs := pages.NewService(st, ev, tg, cfg)
+	ds := domains.NewService(st, nil)
+	ws := webhooks.NewService(st, ev, tg, cfg)
+	an := analytics.NewService(st)
+	pa := partners.NewService(st, ev, ls, cfg)
+	cv := conversions.NewService(st, ev, conversions.Options{Links: ls, QRCodes: qs, Pages: pgs})
+	as := accounts.NewService(st, ps, clk.now)
+	if _, err := as.CreateUser(ctx, "one@test.example", password, p1.ID, accounts.RoleOwner); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := as.CreateUser(ctx, "two@test.example", password, p2.ID, accounts.RoleOwner); err != nil {
+		t.Fatal(err)
+	}
+	dash, err := dashboard.New(dashboard.Deps{Config: cfg, Accounts: as, Projects: ps, Tags: tg, Links: ls, QRCodes: qs,
+		Pages: pgs, Domains: ds, Webhooks: ws, Analytics: an, Conversions: cv, Partners: pa, Now: clk.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := api.New(api.Deps{Config: cfg, Store: st, Projects: ps, Tags: tg, Links: ls, QRCodes: qs, Pages: pgs, Domains: ds,
+		Webhooks: ws, Analytics: an, Conversions: cv, Partners: pa, Dashboard: dash.Handler()})
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(hs.Close)
+	return &env{t: t, URL: hs.URL, st: st, clock: clk, Accounts: as, Links: ls, Webhooks: ws, Analyt: an, P1: p1, P2: p2, Key1: key1}
+}
+
+// browser is a cookie-keeping client that does not follow redirects.
+type browser struct {
+	e    *env
+	c    *http.Client
+	csrf string
+}
+
+func (e *env) browser() *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{e: e, c: &http.Client{Jar: jar, Timeout: 20 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+type page struct {
+	Status   int
+	Body     string
+	Location string
+	Header   http.Header
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func (b *browser) do(req *http.Request) page {
+	b.e.t.Helper()
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	p := page{Status: resp.StatusCode, Body: string(body), Location: resp.Header.Get("Location"), Header: resp.Header}
+	if m := csrfRE.FindStringSubmatch(p.Body); m != nil {
+		b.csrf = m[1]
+	}
+	return p
+}
+
+func (b *browser) get(path string) page {
+	b.e.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, b.e.URL+path, nil)
+	return b.do(req)
+}
+
+// post sends a form with the last seen CSRF token (unless the form has one).
+func (b *browser) post(path string, form url.Values) page {
+	b.e.t.Helper()
+	if _, ok := form["csrf"]; !ok {
+		form.Set("csrf", b.csrf)
+	}
+	req, _ := http.NewRequest(http.MethodPost, b.e.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return b.do(req)
+}
+
+// login logs in as email and returns the browser.
+func (e *env) login(email string) *browser {
+	e.t.Helper()
+	b := e.browser()
+	if p := b.get("/app/login"); p.Status != http.StatusOK {
+		e.t.Fatalf("login form: %d", p.Status)
+	}
+	p := b.post("/app/login", url.Values{"email": {email}, "password": {password}})
+	if p.Status != http.StatusSeeOther || p.Location != "/app/links" {
+		e.t.Fatalf("login: %d %q\n%s", p.Status, p.Location, p.Body)
+	}
+	b.get("/app/links") // picks up the session's CSRF token
+	return b
+}
+
+func must(t *testing.T, p page, status int, contains ...string) {
+	t.Helper()
+	if p.Status != status {
+		t.Fatalf("status %d, want %d\n%s", p.Status, status, p.Body)
+	}
+	for _, c := range contains {
+		if !strings.Contains(p.Body, c) {
+			t.Fatalf("page lacks %q\n%s", c, p.Body)
+		}
+	}
+}
