@@ -255,7 +255,7 @@ func parseLocal(s string) (string, error) {
 
 // linkRequest turns the form into the API's create request; every field is
 // given, so that as an update (AsUpdate) empty fields clear.
-func linkRequest(v url.Values) (links.CreateRequest, error) {
+func linkRequest(v url.Values, baseDomain string) (links.CreateRequest, error) {
 	req := links.CreateRequest{
 		URL: strings.TrimSpace(v.Get("url")), Domain: formText(v, "domain"), Key: formText(v, "key"),
 		ExternalID: formText(v, "externalId"), ExpiredURL: formText(v, "expiredUrl"),
@@ -265,6 +265,9 @@ func linkRequest(v url.Values) (links.CreateRequest, error) {
 		UTMCampaign: formText(v, "utm_campaign"), UTMTerm: formText(v, "utm_term"), UTMContent: formText(v, "utm_content"),
 		Archived: formBool(v, "archived"), Proxy: formBool(v, "proxy"), Rewrite: formBool(v, "rewrite"),
 		DoIndex: formBool(v, "doIndex"), PublicStats: formBool(v, "publicStats"), TrackConversion: formBool(v, "trackConversion"),
+	}
+	if req.Domain != nil && strings.EqualFold(*req.Domain, baseDomain) {
+		req.Domain = nil // the default: the API's own rule for the base domain applies
 	}
 	exp, err := parseLocal(strings.TrimSpace(v.Get("expiresAt")))
 	if err != nil {
@@ -288,7 +291,7 @@ func linkRequest(v url.Values) (links.CreateRequest, error) {
 
 func (d *Dashboard) createLink(w http.ResponseWriter, r *http.Request, c *reqCtx) error {
 	f := linkForm{V: r.PostForm}
-	req, err := linkRequest(r.PostForm)
+	req, err := linkRequest(r.PostForm, d.Config.BaseDomain())
 	if err == nil {
 		if req.Key != nil && *req.Key == "" {
 			req.Key = nil
@@ -385,7 +388,7 @@ func (d *Dashboard) updateLink(w http.ResponseWriter, r *http.Request, c *reqCtx
 		return err
 	}
 	f := linkForm{Link: &l, V: r.PostForm}
-	req, err := linkRequest(r.PostForm)
+	req, err := linkRequest(r.PostForm, d.Config.BaseDomain())
 	if err == nil {
 		u := req.AsUpdate()
 		if r.PostForm.Get("removePassword") == "on" {
