@@ -190,6 +190,13 @@ func (d *Dashboard) Handler() http.Handler {
 	in("POST /app/settings/members", d.addMember)
 
 	in("GET /app/qrcodes", d.listQRCodes)
+	in("GET /app/qrcodes/new", d.newQRForm)
+	in("GET /app/qrcodes/preview.svg", d.previewQR)
+	in("POST /app/qrcodes", d.createQR)
+	in("GET /app/qrcodes/{id}", d.qrPage)
+	in("GET /app/qrcodes/{id}/image", d.qrImage)
+	in("GET /app/qrcodes/{id}/delete", d.confirmDeleteQR)
+	in("POST /app/qrcodes/{id}/delete", d.deleteQR)
 	in("GET /app/pages", d.listPages)
 	in("GET /app/customers", d.listCustomers)
 	in("GET /app/customers/{id}", d.customerPage)
@@ -407,6 +414,8 @@ var notices = map[string]string{
 	"partner-created":  "Partner enrolled.",
 	"partner-approved": "Partner approved.",
 	"welcome":          "Welcome! Your account is ready.",
+	"qr-created":       "QR code created.",
+	"qr-deleted":       "QR code deleted.",
 }
 
 func (d *Dashboard) render(w http.ResponseWriter, r *http.Request, c *reqCtx, status int, page, title, nav string, data any) {

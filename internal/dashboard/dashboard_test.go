@@ -13,6 +13,7 @@ import (
 	"github.com/codeqr/codeqr/internal/analytics"
 	"github.com/codeqr/codeqr/internal/events"
 	"github.com/codeqr/codeqr/internal/links"
+	"github.com/codeqr/codeqr/internal/qrcodes/qrtest"
 	"github.com/codeqr/codeqr/internal/store"
 	"github.com/codeqr/codeqr/internal/store/storetest"
 	"github.com/codeqr/codeqr/internal/webhooks"
@@ -528,6 +529,53 @@ func TestListScreensAndPasswordChange(t *testing.T) {
 		}
 		if _, err := e.Accounts.Authenticate(context.Background(), "one@test.example", "new password 1"); err != nil {
 			t.Fatal(err)
+		}
+	})
+}
+
+func TestQRDesigner(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		t.Parallel()
+		e := newEnv(t, st)
+		b := e.login("one@test.example")
+		must(t, b.get("/app/qrcodes"), http.StatusOK, "No QR codes yet", "Design a QR code")
+		p := b.get("/app/qrcodes/new")
+		must(t, p, http.StatusOK, `<label for="f-type">Content type`, `<label for="f-wifi.ssid">Network name (SSID)`, "Preview of the QR code")
+		// The preview draws unsaved values; a bad one is the service's 422.
+		pv := b.get("/app/qrcodes/preview.svg?type=text&static=on&text.text=hello")
+		if pv.Status != http.StatusOK || !strings.HasPrefix(pv.Header.Get("Content-Type"), "image/svg+xml") {
+			t.Fatalf("preview: %d %s", pv.Status, pv.Header.Get("Content-Type"))
+		}
+		if p := b.get("/app/qrcodes/preview.svg?type=email&static=on&email.to=nope"); p.Status != http.StatusUnprocessableEntity {
+			t.Fatalf("bad preview: %d", p.Status)
+		}
+		must(t, b.get("/app/qrcodes/new?type=email&static=on&email.to=nope"), http.StatusOK, `id="e-email.to"`)
+		p = b.post("/app/qrcodes", url.Values{"type": {"email"}, "static": {"on"}, "email.to": {"nope"}, "size": {"300"}, "margin": {"4"}, "level": {"M"}})
+		must(t, p, http.StatusUnprocessableEntity, `id="e-email.to"`, "content.to")
+		p = b.post("/app/qrcodes", url.Values{"type": {"wifi"}, "static": {"on"}, "wifi.ssid": {"Office"}, "wifi.password": {"s3cret-pass"},
+			"wifi.encryption": {"WPA"}, "fgColor": {"#112233"}, "bgColor": {"#ffffff"}, "size": {"400"}, "margin": {"4"}, "level": {"M"}, "title": {"Guest Wi-Fi"}})
+		if p.Status != http.StatusSeeOther || !strings.HasPrefix(p.Location, "/app/qrcodes/") {
+			t.Fatalf("create: %d %q\n%s", p.Status, p.Location, p.Body)
+		}
+		id := strings.TrimPrefix(strings.SplitN(p.Location, "?", 2)[0], "/app/qrcodes/")
+		must(t, b.get("/app/qrcodes/"+id), http.StatusOK, "Guest Wi-Fi", "WIFI:", "Download PNG", "Download SVG")
+		png := b.get("/app/qrcodes/" + id + "/image?format=png")
+		if png.Status != http.StatusOK {
+			t.Fatalf("download: %d", png.Status)
+		}
+		got := qrtest.DecodePNG(t, []byte(png.Body), 400)
+		if !strings.HasPrefix(got, "WIFI:") || !strings.Contains(got, "S:Office;") || !strings.Contains(got, "P:s3cret-pass;") {
+			t.Fatalf("the downloaded code decodes to %q", got)
+		}
+		// Another project's code is a 404.
+		two := e.login("two@test.example")
+		must(t, two.get("/app/qrcodes/"+id), http.StatusNotFound)
+		must(t, two.get("/app/qrcodes/"+id+"/image?format=png"), http.StatusNotFound)
+		must(t, two.post("/app/qrcodes/"+id+"/delete", url.Values{}), http.StatusNotFound)
+		must(t, b.get("/app/qrcodes/"+id+"/delete"), http.StatusOK, "cannot be undone")
+		if p := b.post("/app/qrcodes/"+id+"/delete", url.Values{}); p.Status != http.StatusSeeOther {
+			t.Fatalf("delete: %d", p.Status)
 		}
 	})
 }

@@ -25,7 +25,7 @@ func (f formErrors) Any() bool { return f.General != "" || len(f.Fields) > 0 }
 
 // leadingField is the field name a domain message starts with: "url must…",
 // "key \"x\" is reserved", "geo.US must…", "links[2].url …".
-var leadingField = regexp.MustCompile(`^(?:links\[\d+\]\.)?([A-Za-z_][A-Za-z0-9_]*)`)
+var leadingField = regexp.MustCompile(`^(?:links\[\d+\]\.)?([A-Za-z_][A-Za-z0-9_.]*[A-Za-z0-9_])`)
 
 // fieldErrors turns a user error of a service into form messages; fields are
 // the form's field names (the API's JSON names). Any other error (the
@@ -43,10 +43,14 @@ func fieldErrors(err error, fields ...string) (formErrors, error) {
 	}
 	fe := formErrors{err: err}
 	if m := leadingField.FindStringSubmatch(de.Message); m != nil {
-		for _, f := range fields {
-			if strings.EqualFold(m[1], f) {
-				fe.Fields = map[string]string{f: de.Message}
-				return fe, nil
+		// The whole dotted name ("content.to"), then its head ("geo" of "geo.US").
+		head, _, _ := strings.Cut(m[1], ".")
+		for _, name := range []string{m[1], head} {
+			for _, f := range fields {
+				if strings.EqualFold(name, f) {
+					fe.Fields = map[string]string{f: de.Message}
+					return fe, nil
+				}
 			}
 		}
 	}

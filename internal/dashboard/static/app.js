@@ -31,6 +31,28 @@
       });
     });
   });
+  // The QR designer: show the selected type's fields, redraw the preview.
+  var typeSel = document.querySelector("[data-qr-type-select]");
+  if (typeSel) {
+    var showType = function () {
+      document.querySelectorAll("[data-qr-type]").forEach(function (fs) {
+        fs.hidden = fs.getAttribute("data-qr-type") !== typeSel.value;
+      });
+    };
+    typeSel.addEventListener("change", showType);
+    showType();
+    var form = typeSel.form, img = document.querySelector("[data-qr-preview]");
+    var state = document.getElementById("qr-preview-state"), timer = null;
+    var redraw = function () {
+      var data = new URLSearchParams(new FormData(form));
+      data.delete("csrf");
+      img.src = "/app/qrcodes/preview.svg?" + data.toString();
+    };
+    form.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(redraw, 250); });
+    form.addEventListener("change", redraw);
+    img.addEventListener("error", function () { state.textContent = "The preview cannot be drawn yet: check the fields."; });
+    img.addEventListener("load", function () { state.textContent = "It follows your changes."; });
+  }
   var tz = document.querySelector("[data-timezone]");
   if (tz && !tz.value && window.Intl) {
     var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
