@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -15,6 +16,8 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+
+	"github.com/codeqr/codeqr/internal/qrcodes/qrtest"
 )
 
 // The dashboard's browser test drives Debian's Chromium (never a downloaded
@@ -151,6 +154,23 @@ func (u *ui) reloadUntilJS(path, cond string) {
 			u.t.Fatalf("%s: never %s:\n%s", path, cond, u.text())
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// reloadPreview waits until the designer's preview image has loaded.
+func (u *ui) reloadPreview() {
+	u.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var ok bool
+		u.eval(`(() => { const i = document.querySelector("[data-qr-preview]"); return i.complete && i.naturalWidth > 0 && i.src.includes("text.text=Hello"); })()`, &ok)
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			u.t.Fatal("the QR preview never showed the typed text")
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
@@ -377,6 +397,30 @@ func TestDashboardInBrowser(t *testing.T) {
 	again := waitDeliveries(t, rcv, "link.clicked", 2)
 	if a, b := clicked[0].Header.Get("webhook-id"), again[1].Header.Get("webhook-id"); a == "" || a != b {
 		t.Fatalf("redelivery webhook-id %q, first %q: want the same event", b, a)
+	}
+
+	// The QR designer: a static text code, made in the form; its PNG
+	// download decodes to the text.
+	u.open("/app/qrcodes/new")
+	u.waitText("Content type")
+	u.do(chromedp.SetValue(chromedp.CSS("#f-type"), "text"))
+	u.eval(`document.getElementById("f-type").dispatchEvent(new Event("change", {bubbles: true})), true`, nil)
+	u.do(chromedp.Click(chromedp.CSS("#f-static")))
+	u.do(chromedp.SendKeys(chromedp.CSS(`#f-text\.text`), "Hello from the designer"))
+	u.reloadPreview()
+	u.check("qrcode-designer")
+	u.press("Create QR code")
+	u.waitText("QR code created.")
+	u.check("qrcode")
+	var pngB64 string
+	u.eval(`fetch(document.querySelector('a[href$="format=png"]').href).then(r => r.arrayBuffer()).then(b => {
+		let s = ""; new Uint8Array(b).forEach(c => s += String.fromCharCode(c)); return btoa(s); })`, &pngB64)
+	png, err := base64.StdEncoding.DecodeString(pngB64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := qrtest.DecodePNG(t, png, 600); got != "Hello from the designer" {
+		t.Fatalf("the designer's download decodes to %q", got)
 	}
 
 	// The other screens, for axe and screenshots.
