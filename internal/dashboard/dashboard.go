@@ -198,6 +198,14 @@ func (d *Dashboard) Handler() http.Handler {
 	in("GET /app/qrcodes/{id}/delete", d.confirmDeleteQR)
 	in("POST /app/qrcodes/{id}/delete", d.deleteQR)
 	in("GET /app/pages", d.listPages)
+	in("GET /app/pages/new", d.newPageForm)
+	in("POST /app/pages", d.savePage)
+	in("GET /app/pages/{id}", d.editPageForm)
+	in("POST /app/pages/{id}", d.savePage)
+	in("POST /app/pages/{id}/publish", d.publishPage)
+	in("GET /app/pages/{id}/preview", d.previewPage)
+	in("GET /app/pages/{id}/delete", d.confirmDeletePage)
+	in("POST /app/pages/{id}/delete", d.deletePage)
 	in("GET /app/customers", d.listCustomers)
 	in("GET /app/customers/{id}", d.customerPage)
 	in("GET /app/partners", d.listPartners)
@@ -415,6 +423,10 @@ var notices = map[string]string{
 	"partner-approved": "Partner approved.",
 	"welcome":          "Welcome! Your account is ready.",
 	"qr-created":       "QR code created.",
+	"page-saved":       "Page saved.",
+	"page-published":   "Page published: it is live at its public address.",
+	"page-unpublished": "Page unpublished: its public address answers 404 now.",
+	"page-deleted":     "Page deleted.",
 	"qr-deleted":       "QR code deleted.",
 }
 

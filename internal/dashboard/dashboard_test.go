@@ -579,3 +579,69 @@ func TestQRDesigner(t *testing.T) {
 		}
 	})
 }
+
+func TestPageEditor(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		t.Parallel()
+		e := newEnv(t, st)
+		b := e.login("one@test.example")
+		must(t, b.get("/app/pages/new"), http.StatusOK, "Block 1: heading", "Add block", "Lead form")
+		state := url.Values{"title": {"Spring launch"}, "slug": {"spring-launch"}, "blocks": {"1"}, "fields": {"0"},
+			"block.0.type": {"heading"}, "block.0.text": {"Hello spring"},
+			"theme.background": {"#ffffff"}, "theme.text": {"#111111"}, "theme.accent": {"#2255cc"}}
+		with := func(extra url.Values) url.Values {
+			v := url.Values{}
+			for k, x := range state {
+				v[k] = x
+			}
+			for k, x := range extra {
+				v[k] = x
+			}
+			return v
+		}
+		// Operations re-render the editor and save nothing.
+		p := b.post("/app/pages", with(url.Values{"op": {"add-block"}, "newBlock": {"button"}}))
+		must(t, p, http.StatusOK, "Block 2: button", ">Hello spring<")
+		p = b.post("/app/pages", with(url.Values{"op": {"up-1"}, "blocks": {"2"}, "block.1.type": {"text"}, "block.1.text": {"Second"}}))
+		must(t, p, http.StatusOK)
+		if i, j := strings.Index(p.Body, ">Second<"), strings.Index(p.Body, ">Hello spring<"); i < 0 || j < 0 || i > j {
+			t.Fatalf("moved blocks missing:\n%s", p.Body)
+		}
+		if ps, _ := e.pagesList(t); len(ps) != 0 {
+			t.Fatal("an editor operation saved the page")
+		}
+		must(t, b.post("/app/pages", with(url.Values{"op": {"add-field"}, "newField": {"email"}})), http.StatusOK, "Form field 1", `<option selected>email</option>`)
+		// The service's validation, on the block it names.
+		p = b.post("/app/pages", with(url.Values{"blocks": {"2"}, "block.1.type": {"image"}, "block.1.url": {"ftp://x"}}))
+		must(t, p, http.StatusUnprocessableEntity, "blocks[1]")
+		// Save with a lead form.
+		p = b.post("/app/pages", with(url.Values{"form": {"on"}, "fields": {"1"}, "field.0.name": {"email"}, "field.0.label": {"Your e-mail"},
+			"field.0.type": {"email"}, "field.0.required": {"on"}, "form.submitLabel": {"Join"}}))
+		if p.Status != http.StatusSeeOther {
+			t.Fatalf("save: %d\n%s", p.Status, p.Body)
+		}
+		ps, _ := e.pagesList(t)
+		if len(ps) != 1 || ps[0].Form == nil || len(ps[0].Form.Fields) != 1 || ps[0].Published {
+			t.Fatalf("saved pages: %+v", ps)
+		}
+		id := ps[0].ID
+		pv := b.get("/app/pages/" + id + "/preview")
+		must(t, pv, http.StatusOK, "Hello spring", `name="email"`, "Join")
+		if csp := pv.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "nonce-") {
+			t.Fatalf("preview CSP %q", csp)
+		}
+		if p := b.post("/app/pages/"+id+"/publish", url.Values{"published": {"true"}}); p.Status != http.StatusSeeOther {
+			t.Fatalf("publish: %d", p.Status)
+		}
+		must(t, b.get("/app/pages/"+id), http.StatusOK, "Open the public page", "Unpublish", "/p/spring-launch")
+		must(t, b.get("/app/pages"), http.StatusOK, "Spring launch", "published")
+		two := e.login("two@test.example")
+		must(t, two.get("/app/pages/"+id), http.StatusNotFound)
+		must(t, two.get("/app/pages/"+id+"/preview"), http.StatusNotFound)
+		must(t, two.post("/app/pages/"+id+"/publish", url.Values{"published": {"false"}}), http.StatusNotFound)
+		if p := b.post("/app/pages/"+id+"/delete", url.Values{}); p.Status != http.StatusSeeOther {
+			t.Fatalf("delete: %d", p.Status)
+		}
+	})
+}

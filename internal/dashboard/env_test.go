@@ -60,6 +60,7 @@ type env struct {
 	Links    *links.Service
 	Webhooks *webhooks.Service
 	Analyt   *analytics.Service
+	Pages    *pages.Service
 	P1, P2   projects.Project
 	Key1     string
 }
@@ -106,7 +107,7 @@ func newEnv(t *testing.T, st *store.Store) *env {
 		Webhooks: ws, Analytics: an, Conversions: cv, Partners: pa, Dashboard: dash.Handler()})
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
-	return &env{t: t, URL: hs.URL, st: st, clock: clk, Accounts: as, Links: ls, Webhooks: ws, Analyt: an, P1: p1, P2: p2, Key1: key1}
+	return &env{t: t, URL: hs.URL, st: st, clock: clk, Accounts: as, Links: ls, Webhooks: ws, Analyt: an, Pages: pgs, P1: p1, P2: p2, Key1: key1}
 }
 
 // browser is a cookie-keeping client that does not follow redirects.
@@ -188,4 +189,9 @@ func must(t *testing.T, p page, status int, contains ...string) {
 			t.Fatalf("page lacks %q\n%s", c, p.Body)
 		}
 	}
+}
+
+func (e *env) pagesList(t *testing.T) ([]pages.Page, error) {
+	t.Helper()
+	return e.Pages.List(context.Background(), e.P1.ID, pages.ListOptions{})
 }

@@ -423,11 +423,40 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Fatalf("the designer's download decodes to %q", got)
 	}
 
+	// A page built in the editor renders publicly with its form.
+	u.open("/app/pages/new")
+	u.waitText("Block 1: heading")
+	u.fill("f-title", "Spring launch")
+	u.fill("f-slug", "spring-launch")
+	u.fill("b0-text", "Hello spring")
+	u.press("Add form field")
+	u.waitText("Form field 1")
+	var formOn bool
+	u.eval(`document.getElementById("f-form").checked`, &formOn)
+	if !formOn {
+		t.Fatal("adding a form field did not turn the lead form on")
+	}
+	u.fill("ff0-label", "Your e-mail")
+	u.fill("ff0-name", "email")
+	u.check("page-editor")
+	u.press("Save page")
+	u.waitText("Page saved.")
+	u.press("Publish")
+	u.waitText("Page published")
+	u.open("/p/spring-launch")
+	u.waitText("Hello spring")
+	var hasForm bool
+	u.eval(`document.querySelector('form input[name="email"]') !== null`, &hasForm)
+	if !hasForm {
+		t.Fatalf("the public page has no form:\n%s", u.text())
+	}
+	u.open("/app/pages")
+	u.check("pages")
+
 	// The other screens, for axe and screenshots.
 	for _, s := range []struct{ path, name, text string }{
 		{"/app/settings", "settings", "API keys"},
 		{"/app/qrcodes", "qrcodes", "QR codes"},
-		{"/app/pages", "pages", "No pages yet"},
 		{"/app/customers", "customers", "No customers yet"},
 		{"/app/partners", "partners", "Enroll a partner"},
 		{"/app/account", "account", "Change password"},
