@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"fmt"
+	"strings"
 	"net/http"
 	"net/url"
 	"time"
@@ -41,6 +42,7 @@ type breakdownRow struct {
 
 type analyticsData struct {
 	Event, Interval, Timezone     string
+	From, To                      string
 	LinkID, QRCodeID, PageID      string
 	Counts                        analytics.Counts
 	Chart                         chart
@@ -70,6 +72,17 @@ func (d *Dashboard) analyticsPage(w http.ResponseWriter, r *http.Request, c *req
 			base.Set(k, v)
 		}
 	}
+	// A custom range from the form's date-time fields (read as UTC).
+	for _, f := range []struct{ form, param string }{{"from", "start"}, {"to", "end"}} {
+		if v := strings.TrimSpace(q.Get(f.form)); v != "" {
+			t, err := parseLocal(v)
+			if err != nil {
+				return errs.Invalid("%s must be a date and time such as 2030-01-31T12:00", f.form)
+			}
+			base.Set(f.param, t)
+			base.Del("interval")
+		}
+	}
 	if base.Get("interval") == "" && base.Get("start") == "" {
 		base.Set("interval", "30d")
 	}
@@ -90,6 +103,7 @@ func (d *Dashboard) analyticsPage(w http.ResponseWriter, r *http.Request, c *req
 		return err
 	}
 	data := analyticsData{Event: base.Get("event"), Interval: base.Get("interval"), Timezone: base.Get("timezone"),
+		From: q.Get("from"), To: q.Get("to"),
 		LinkID: base.Get("linkId"), QRCodeID: base.Get("qrcodeId"), PageID: base.Get("pageId"),
 		Counts:    countsAny.(analytics.Counts),
 		Events:    []string{analytics.EventClicks, analytics.EventScans, analytics.EventViews, analytics.EventLeads, analytics.EventSales},

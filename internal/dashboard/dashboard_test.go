@@ -416,6 +416,10 @@ func TestAnalyticsMatchesService(t *testing.T) {
 		must(t, p, http.StatusOK, `data-total="clicks">3<`, "<svg", "Countries", "DE")
 		must(t, b.get("/app/analytics?linkId="+l.ID+"&timezone=UTC"), http.StatusOK, `data-total="clicks">3<`)
 		must(t, b.get("/app/analytics?event=nope"), http.StatusUnprocessableEntity, "event must be one of")
+		// A custom range: the clicks are inside the last hour, not a year ago.
+		from := time.Now().UTC().Add(-time.Hour).Format("2006-01-02T15:04")
+		must(t, b.get("/app/analytics?timezone=UTC&from="+from), http.StatusOK, `data-total="clicks">3<`)
+		must(t, b.get("/app/analytics?timezone=UTC&from=2024-01-01T00:00&to=2024-02-01T00:00"), http.StatusOK, `data-total="clicks">0<`)
 	})
 }
 
