@@ -52,7 +52,7 @@ func (c *clock) add(d time.Duration) {
 // env is a dashboard and API on one real database: projects p1 and p2, user
 // one@test.example in p1 and two@test.example in p2.
 type env struct {
-	t        *testing.T
+	t        testing.TB
 	URL      string
 	st       *store.Store
 	clock    *clock
@@ -67,7 +67,7 @@ type env struct {
 
 const password = "correct horse battery"
 
-func newEnv(t *testing.T, st *store.Store) *env {
+func newEnv(t testing.TB, st *store.Store) *env {
 	t.Helper()
 	ctx := context.Background()
 	cfg := config.Config{BaseURL: "http://go.test", WebhooksAllowHTTP: true, WebhooksAllowPrivate: true}.WithDefaults()

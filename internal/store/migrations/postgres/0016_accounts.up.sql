@@ -36,5 +36,6 @@ CREATE TABLE setup_tokens (
     used_at    BIGINT
 );
 
--- The dashboard sorts a project's links by clicks.
-CREATE INDEX links_project_clicks ON links(project_id, clicks, created_at);
+-- The dashboard lists a project's links newest first or by clicks.
+CREATE INDEX links_project_created_at ON links(project_id, created_at, id);
+CREATE INDEX links_project_clicks ON links(project_id, clicks, created_at, id);
