@@ -2,9 +2,9 @@ package dashboard
 
 import (
 	"fmt"
-	"strings"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/codeqr/codeqr/internal/analytics"
