@@ -211,6 +211,7 @@ func (d *Dashboard) Handler() http.Handler {
 	in("GET /app/partners", d.listPartners)
 	in("POST /app/partners", d.createPartner)
 	in("POST /app/partners/{id}/approve", d.approvePartner)
+	in("POST /app/partners/{id}/links", d.addPartnerLink)
 
 	mux.Handle("/app/", d.public(func(w http.ResponseWriter, r *http.Request) error {
 		return errs.NotFound("no such page")
@@ -399,35 +400,36 @@ type view struct {
 // notices are the fixed messages a redirect can ask for (?done=…), so no
 // free text from a URL is ever shown.
 var notices = map[string]string{
-	"link-created":     "Link created.",
-	"link-saved":       "Link saved.",
-	"link-deleted":     "Link deleted.",
-	"link-archived":    "Link archived.",
-	"link-unarchived":  "Link restored from the archive.",
-	"bulk-done":        "Done: the selected links were changed.",
-	"webhook-created":  "Webhook created.",
-	"webhook-saved":    "Webhook saved.",
-	"webhook-deleted":  "Webhook deleted.",
-	"webhook-enabled":  "Webhook enabled.",
-	"webhook-disabled": "Webhook disabled.",
-	"test-sent":        "Test event queued: it appears in the delivery log in a moment.",
-	"redelivered":      "Redelivery queued: a new attempt appears in the log in a moment.",
-	"project-saved":    "Project saved.",
-	"project-created":  "Project created.",
-	"switched":         "Switched project.",
-	"domain-added":     "Domain added.",
-	"domain-deleted":   "Domain deleted.",
-	"member-added":     "Member added.",
-	"password-changed": "Password changed. Your other sessions have ended.",
-	"partner-created":  "Partner enrolled.",
-	"partner-approved": "Partner approved.",
-	"welcome":          "Welcome! Your account is ready.",
-	"qr-created":       "QR code created.",
-	"page-saved":       "Page saved.",
-	"page-published":   "Page published: it is live at its public address.",
-	"page-unpublished": "Page unpublished: its public address answers 404 now.",
-	"page-deleted":     "Page deleted.",
-	"qr-deleted":       "QR code deleted.",
+	"link-created":       "Link created.",
+	"link-saved":         "Link saved.",
+	"link-deleted":       "Link deleted.",
+	"link-archived":      "Link archived.",
+	"link-unarchived":    "Link restored from the archive.",
+	"bulk-done":          "Done: the selected links were changed.",
+	"webhook-created":    "Webhook created.",
+	"webhook-saved":      "Webhook saved.",
+	"webhook-deleted":    "Webhook deleted.",
+	"webhook-enabled":    "Webhook enabled.",
+	"webhook-disabled":   "Webhook disabled.",
+	"test-sent":          "Test event queued: it appears in the delivery log in a moment.",
+	"redelivered":        "Redelivery queued: a new attempt appears in the log in a moment.",
+	"project-saved":      "Project saved.",
+	"project-created":    "Project created.",
+	"switched":           "Switched project.",
+	"domain-added":       "Domain added.",
+	"domain-deleted":     "Domain deleted.",
+	"member-added":       "Member added.",
+	"password-changed":   "Password changed. Your other sessions have ended.",
+	"partner-created":    "Partner enrolled.",
+	"partner-approved":   "Partner approved.",
+	"partner-link-added": "Referral link added.",
+	"welcome":            "Welcome! Your account is ready.",
+	"qr-created":         "QR code created.",
+	"page-saved":         "Page saved.",
+	"page-published":     "Page published: it is live at its public address.",
+	"page-unpublished":   "Page unpublished: its public address answers 404 now.",
+	"page-deleted":       "Page deleted.",
+	"qr-deleted":         "QR code deleted.",
 }
 
 func (d *Dashboard) render(w http.ResponseWriter, r *http.Request, c *reqCtx, status int, page, title, nav string, data any) {

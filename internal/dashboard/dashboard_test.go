@@ -13,6 +13,7 @@ import (
 	"github.com/codeqr/codeqr/internal/analytics"
 	"github.com/codeqr/codeqr/internal/events"
 	"github.com/codeqr/codeqr/internal/links"
+	"github.com/codeqr/codeqr/internal/partners"
 	"github.com/codeqr/codeqr/internal/qrcodes/qrtest"
 	"github.com/codeqr/codeqr/internal/store"
 	"github.com/codeqr/codeqr/internal/store/storetest"
@@ -518,6 +519,21 @@ func TestListScreensAndPasswordChange(t *testing.T) {
 			t.Fatalf("enroll: %d\n%s", p.Status, p.Body)
 		}
 		must(t, b.get("/app/partners"), http.StatusOK, "ann@test.example", "pending", "Approve")
+		ps, err := e.Partners.List(context.Background(), e.P1.ID, partners.ListOptions{})
+		if err != nil || len(ps) != 1 {
+			t.Fatalf("partners: %v %v", ps, err)
+		}
+		if p := b.post("/app/partners/"+ps[0].ID+"/approve", url.Values{}); p.Status != http.StatusSeeOther {
+			t.Fatalf("approve: %d", p.Status)
+		}
+		must(t, b.post("/app/partners/"+ps[0].ID+"/links", url.Values{"url": {"ftp://x"}}), http.StatusUnprocessableEntity, "url must be")
+		if p := b.post("/app/partners/"+ps[0].ID+"/links", url.Values{"url": {"https://example.com/ref2"}, "key": {"ann2"}}); p.Status != http.StatusSeeOther {
+			t.Fatalf("add referral link: %d\n%s", p.Status, p.Body)
+		}
+		must(t, b.get("/app/partners"), http.StatusOK, "approved", "http://go.test/ann2")
+		two := e.login("two@test.example")
+		must(t, two.post("/app/partners/"+ps[0].ID+"/approve", url.Values{}), http.StatusNotFound)
+		must(t, two.post("/app/partners/"+ps[0].ID+"/links", url.Values{"url": {"https://example.com/x"}}), http.StatusNotFound)
 		must(t, b.get("/app/customers/cus_nope"), http.StatusNotFound)
 
 		other := e.login("one@test.example")
@@ -646,6 +662,37 @@ func TestPageEditor(t *testing.T) {
 		must(t, two.post("/app/pages/"+id+"/publish", url.Values{"published": {"false"}}), http.StatusNotFound)
 		if p := b.post("/app/pages/"+id+"/delete", url.Values{}); p.Status != http.StatusSeeOther {
 			t.Fatalf("delete: %d", p.Status)
+		}
+	})
+}
+
+func TestDashboardHost(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		t.Parallel()
+		e := newEnvWith(t, st, "app.test")
+		get := func(host, path string) *http.Response {
+			req, _ := http.NewRequest(http.MethodGet, e.URL+path, nil)
+			req.Host = host
+			c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+			resp, err := c.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			return resp
+		}
+		if r := get("app.test", "/app/login"); r.StatusCode != http.StatusOK {
+			t.Fatalf("dashboard host /app/login: %d", r.StatusCode)
+		}
+		if r := get("app.test", "/"); r.StatusCode != http.StatusFound || r.Header.Get("Location") != "/app/" {
+			t.Fatalf("dashboard host /: %d %q", r.StatusCode, r.Header.Get("Location"))
+		}
+		if r := get("go.test", "/app/login"); r.StatusCode != http.StatusNotFound {
+			t.Fatalf("short domain /app/login with --dashboard-host: %d", r.StatusCode)
+		}
+		if r := get("go.test", "/"); r.StatusCode == http.StatusFound {
+			t.Fatal("short domain / redirects to a dashboard it does not serve")
 		}
 	})
 }

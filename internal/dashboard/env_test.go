@@ -61,16 +61,20 @@ type env struct {
 	Webhooks *webhooks.Service
 	Analyt   *analytics.Service
 	Pages    *pages.Service
+	Partners *partners.Service
 	P1, P2   projects.Project
 	Key1     string
 }
 
 const password = "correct horse battery"
 
-func newEnv(t testing.TB, st *store.Store) *env {
+func newEnv(t testing.TB, st *store.Store) *env { return newEnvWith(t, st, "") }
+
+// newEnvWith is newEnv with the dashboard on its own host name.
+func newEnvWith(t testing.TB, st *store.Store, dashboardHost string) *env {
 	t.Helper()
 	ctx := context.Background()
-	cfg := config.Config{BaseURL: "http://go.test", WebhooksAllowHTTP: true, WebhooksAllowPrivate: true}.WithDefaults()
+	cfg := config.Config{BaseURL: "http://go.test", WebhooksAllowHTTP: true, WebhooksAllowPrivate: true, DashboardHost: dashboardHost}.WithDefaults()
 	clk := &clock{t: time.Now()}
 	ps := projects.NewService(st, nil)
 	p1, key1, _, err := ps.EnsureWithKey(ctx, "p1", "test", nil)
@@ -107,7 +111,7 @@ func newEnv(t testing.TB, st *store.Store) *env {
 		Webhooks: ws, Analytics: an, Conversions: cv, Partners: pa, Dashboard: dash.Handler()})
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
-	return &env{t: t, URL: hs.URL, st: st, clock: clk, Accounts: as, Links: ls, Webhooks: ws, Analyt: an, Pages: pgs, P1: p1, P2: p2, Key1: key1}
+	return &env{t: t, URL: hs.URL, st: st, clock: clk, Accounts: as, Links: ls, Webhooks: ws, Analyt: an, Pages: pgs, Partners: pa, P1: p1, P2: p2, Key1: key1}
 }
 
 // browser is a cookie-keeping client that does not follow redirects.

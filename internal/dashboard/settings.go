@@ -217,3 +217,19 @@ func (d *Dashboard) approvePartner(w http.ResponseWriter, r *http.Request, c *re
 	}
 	return redirect(w, r, "/app/partners", "partner-approved")
 }
+
+// addPartnerLink gives a partner one more referral link.
+func (d *Dashboard) addPartnerLink(w http.ResponseWriter, r *http.Request, c *reqCtx) error {
+	req := partners.LinkRequest{URL: strings.TrimSpace(r.PostForm.Get("url"))}
+	if k := strings.TrimSpace(r.PostForm.Get("key")); k != "" {
+		req.Key = &k
+	}
+	if _, err := d.Partners.AddLink(r.Context(), c.ProjectID(), r.PathValue("id"), req); err != nil {
+		fe, ferr := fieldErrors(err)
+		if ferr != nil {
+			return ferr
+		}
+		return d.partnersPage(w, r, c, statusOf(err), partnersData{Errors: fe})
+	}
+	return redirect(w, r, "/app/partners", "partner-link-added")
+}
