@@ -196,7 +196,7 @@ func (s *Service) createUser(ctx context.Context, tx *store.Tx, email, password 
 	u := User{ID: ids.New("user"), Email: email, CreatedAt: store.FromMillis(store.Millis(now))}
 	if _, err := tx.ExecContext(ctx, "INSERT INTO users (id, email, password_hash, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)",
 		u.ID, u.Email, hash, store.Millis(now)); err != nil {
-		if s.st.Dialect().IsUniqueViolation(err) {
+		if errors.Is(err, store.ErrUniqueViolation) {
 			return User{}, errs.Conflict("email %s already has an account", email)
 		}
 		return User{}, fmt.Errorf("accounts: create user: %w", err)
@@ -210,7 +210,7 @@ func (s *Service) addMember(ctx context.Context, tx *store.Tx, userID, projectID
 	}
 	_, err := tx.ExecContext(ctx, "INSERT INTO memberships (user_id, project_id, role, created_at) VALUES ($1, $2, $3, $4)",
 		userID, projectID, role, store.Millis(s.now()))
-	if err != nil && s.st.Dialect().IsUniqueViolation(err) {
+	if err != nil && errors.Is(err, store.ErrUniqueViolation) {
 		return errs.Conflict("this user is already a member of the project")
 	}
 	return err
@@ -221,7 +221,7 @@ func (s *Service) AddMemberByEmail(ctx context.Context, projectID, email, role s
 	return s.st.InTx(ctx, func(tx *store.Tx) error {
 		var id string
 		err := tx.QueryRowContext(ctx, "SELECT id FROM users WHERE email = $1", NormalizeEmail(email)).Scan(&id)
-		if errors.Is(err, sql.ErrNoRows) {
+		if errors.Is(err, store.ErrNotFound) {
 			return errs.Invalid("email: no account has this e-mail address; create it with `codeqr users create`")
 		}
 		if err != nil {
@@ -268,7 +268,7 @@ func (s *Service) Authenticate(ctx context.Context, email, password string) (Use
 	)
 	err := s.st.Read().QueryRowContext(ctx, "SELECT id, email, password_hash, created_at FROM users WHERE email = $1",
 		NormalizeEmail(email)).Scan(&u.ID, &u.Email, &hash, &created)
-	if errors.Is(err, sql.ErrNoRows) {
+	if errors.Is(err, store.ErrNotFound) {
 		// Spend the same time as a real check, so timing does not reveal
 		// which e-mail addresses have accounts.
 		CheckPassword(dummyHash, password)
@@ -364,7 +364,7 @@ func (s *Service) Session(ctx context.Context, clear string) (Session, error) {
 	err := s.st.Read().QueryRowContext(ctx, `SELECT s.id, s.csrf, s.project_id, s.expires_at, u.id, u.email, u.created_at
 		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1`, hashToken(clear)).
 		Scan(&sess.ID, &sess.CSRF, &project, &expires, &sess.User.ID, &sess.User.Email, &created)
-	if errors.Is(err, sql.ErrNoRows) {
+	if errors.Is(err, store.ErrNotFound) {
 		return Session{}, store.ErrNotFound
 	}
 	if err != nil {
@@ -423,7 +423,7 @@ func (s *Service) SwitchProject(ctx context.Context, sess Session, projectID str
 	return s.st.InTx(ctx, func(tx *store.Tx) error {
 		var one int
 		err := tx.QueryRowContext(ctx, "SELECT 1 FROM memberships WHERE user_id = $1 AND project_id = $2", sess.User.ID, projectID).Scan(&one)
-		if errors.Is(err, sql.ErrNoRows) {
+		if errors.Is(err, store.ErrNotFound) {
 			return errs.NotFound("project not found")
 		}
 		if err != nil {

@@ -7,8 +7,8 @@ import (
 
 // Leads and sales.
 //
-// They live in the tables `leads` and `sales` (migration 0009, conversions
-// issue), each with project_id, created_at (Unix ms) and the nullable resource
+// They live in the tables `leads` and `sales` (migration 0009),
+// each with project_id, created_at (Unix ms) and the nullable resource
 // columns link_id, qrcode_id, page_id; sales also have amount (integer cents).
 // This file is the only place analytics reads them:
 //   - conversionTable names the table of an event;

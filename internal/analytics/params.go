@@ -26,9 +26,6 @@ const (
 // kindOf maps an interaction event to the interactions.kind it stores.
 var kindOf = map[string]string{EventClicks: "click", EventScans: "scan", EventViews: "view"}
 
-// eventOfKind is the reverse of kindOf.
-var eventOfKind = map[string]string{"click": EventClicks, "scan": EventScans, "view": EventViews}
-
 var allEvents = []string{EventClicks, EventScans, EventViews, EventLeads, EventSales}
 
 // GroupBy values.

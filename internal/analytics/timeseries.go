@@ -33,7 +33,6 @@ func (s *Service) timeseries(ctx context.Context, f filter) ([]Row, error) {
 		w.start = min(first, w.end-1)
 	}
 	starts := bucketStarts(f.p.Location, w.start, w.end, w.gran)
-	counts := make([]bucketCount, len(starts))
 	bf := f
 	bf.noWindow = true
 	if table == "interactions" {
@@ -41,8 +40,8 @@ func (s *Service) timeseries(ctx context.Context, f filter) ([]Row, error) {
 	} else {
 		where, args = bf.conversions()
 	}
-	var err error
-	if counts, err = s.bucketCounts(ctx, table, where, args, edges(starts, w), hasAmount); err != nil {
+	counts, err := s.bucketCounts(ctx, table, where, args, edges(starts, w), hasAmount)
+	if err != nil {
 		return nil, err
 	}
 	out := make([]Row, len(starts))

@@ -22,7 +22,7 @@ The server must allow the local receiver: serve --webhooks-allow-http --webhooks
 // runBench measures a running server from the outside; see package bench.
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return errors.New(benchUsage)
+		return fmt.Errorf("bench: a mode is required\n%s", benchUsage)
 	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()

@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -15,19 +14,14 @@ import (
 
 	"github.com/codeqr/codeqr/internal/accounts"
 	"github.com/codeqr/codeqr/internal/analytics"
-	"github.com/codeqr/codeqr/internal/api"
-	"github.com/codeqr/codeqr/internal/config"
-	"github.com/codeqr/codeqr/internal/conversions"
+	"github.com/codeqr/codeqr/internal/app"
 	"github.com/codeqr/codeqr/internal/dashboard"
-	"github.com/codeqr/codeqr/internal/domains"
-	"github.com/codeqr/codeqr/internal/events"
 	"github.com/codeqr/codeqr/internal/links"
 	"github.com/codeqr/codeqr/internal/pages"
 	"github.com/codeqr/codeqr/internal/partners"
 	"github.com/codeqr/codeqr/internal/projects"
-	"github.com/codeqr/codeqr/internal/qrcodes"
 	"github.com/codeqr/codeqr/internal/store"
-	"github.com/codeqr/codeqr/internal/tags"
+	"github.com/codeqr/codeqr/internal/testserver"
 	"github.com/codeqr/codeqr/internal/webhooks"
 )
 
@@ -70,48 +64,41 @@ const password = "correct horse battery"
 
 func newEnv(t testing.TB, st *store.Store) *env { return newEnvWith(t, st, "") }
 
-// newEnvWith is newEnv with the dashboard on its own host name.
+// newEnvWith is newEnv with the dashboard on its own host name. It runs the
+// whole application (internal/app, through testserver.Run), as serve does.
 func newEnvWith(t testing.TB, st *store.Store, dashboardHost string) *env {
 	t.Helper()
 	ctx := context.Background()
-	cfg := config.Config{BaseURL: "http://go.test", WebhooksAllowHTTP: true, WebhooksAllowPrivate: true, DashboardHost: dashboardHost}.WithDefaults()
+	cfg := testserver.Config()
+	cfg.BaseURL, cfg.DashboardHost = "http://go.test", dashboardHost
 	clk := &clock{t: time.Now()}
-	ps := projects.NewService(st, nil)
-	p1, key1, _, err := ps.EnsureWithKey(ctx, "p1", "test", nil)
+	var as *accounts.Service
+	a, hs := testserver.Run(t, st, cfg, app.Options{Dashboard: func(a *app.App) http.Handler {
+		as = accounts.NewService(a.Store, a.Projects, clk.now)
+		dash, err := dashboard.New(dashboard.Deps{Config: a.Config, Accounts: as, Projects: a.Projects, Tags: a.Tags,
+			Links: a.Links, QRCodes: a.QRCodes, Pages: a.Pages, Domains: a.Domains, Webhooks: a.Webhooks,
+			Analytics: a.Analytics, Conversions: a.Conversions, Partners: a.Partners, Now: clk.now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return dash.Handler()
+	}})
+	p1, key1, _, err := a.Projects.EnsureWithKey(ctx, "p1", "test", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p2, _, _, err := ps.EnsureWithKey(ctx, "p2", "test", nil)
+	p2, _, _, err := a.Projects.EnsureWithKey(ctx, "p2", "test", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev := events.NewWriter(nil, nil)
-	tg := tags.NewService(st, nil)
-	ls := links.NewService(st, ev, tg, cfg)
-	qs := qrcodes.NewService(st, ev, tg, cfg)
-	pgs := pages.NewService(st, ev, tg, cfg)
-	ds := domains.NewService(st, nil)
-	ws := webhooks.NewService(st, ev, tg, cfg)
-	an := analytics.NewService(st)
-	pa := partners.NewService(st, ev, ls, cfg)
-	cv := conversions.NewService(st, ev, conversions.Options{Links: ls, QRCodes: qs, Pages: pgs})
-	as := accounts.NewService(st, ps, clk.now)
 	if _, err := as.CreateUser(ctx, "one@test.example", password, p1.ID, accounts.RoleOwner); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := as.CreateUser(ctx, "two@test.example", password, p2.ID, accounts.RoleOwner); err != nil {
 		t.Fatal(err)
 	}
-	dash, err := dashboard.New(dashboard.Deps{Config: cfg, Accounts: as, Projects: ps, Tags: tg, Links: ls, QRCodes: qs,
-		Pages: pgs, Domains: ds, Webhooks: ws, Analytics: an, Conversions: cv, Partners: pa, Now: clk.now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := api.New(api.Deps{Config: cfg, Store: st, Projects: ps, Tags: tg, Links: ls, QRCodes: qs, Pages: pgs, Domains: ds,
-		Webhooks: ws, Analytics: an, Conversions: cv, Partners: pa, Dashboard: dash.Handler()})
-	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(hs.Close)
-	return &env{t: t, URL: hs.URL, st: st, clock: clk, Accounts: as, Links: ls, Webhooks: ws, Analyt: an, Pages: pgs, Partners: pa, P1: p1, P2: p2, Key1: key1}
+	return &env{t: t, URL: hs.URL, st: st, clock: clk, Accounts: as, Links: a.Links, Webhooks: a.Webhooks, Analyt: a.Analytics,
+		Pages: a.Pages, Partners: a.Partners, P1: p1, P2: p2, Key1: key1}
 }
 
 // browser is a cookie-keeping client that does not follow redirects.

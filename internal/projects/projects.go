@@ -99,9 +99,6 @@ func scanProject(row interface{ Scan(...any) error }) (Project, error) {
 		created, upd int64
 	)
 	if err := row.Scan(&p.ID, &p.Slug, &p.Name, &email, &created, &upd); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return Project{}, store.ErrNotFound
-		}
 		return Project{}, err
 	}
 	p.OwnerEmail = store.NullString(email)
@@ -187,9 +184,6 @@ func (s *Service) Authenticate(ctx context.Context, key string) (Key, error) {
 	)
 	err := s.st.Read().QueryRowContext(ctx, "SELECT id, project_id, name, scopes FROM api_keys WHERE hash = $1", HashKey(key)).
 		Scan(&k.ID, &k.ProjectID, &k.Name, &scopes)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Key{}, store.ErrNotFound
-	}
 	if err != nil {
 		return Key{}, fmt.Errorf("authenticate: %w", err)
 	}
@@ -230,6 +224,9 @@ func (s *Service) Modify(ctx context.Context, id string, u Update) (Project, err
 			p.Name, p.Slug, store.StringOrNil(p.OwnerEmail), store.Millis(p.UpdatedAt), id)
 		return err
 	})
+	if errors.Is(err, store.ErrUniqueViolation) {
+		return p, errs.Conflict("slug %q is taken", p.Slug)
+	}
 	return p, err
 }
 
@@ -246,7 +243,7 @@ func (s *Service) CreateIn(ctx context.Context, tx *store.Tx, slug, name string)
 	p := Project{ID: ids.New("proj"), Slug: slug, Name: name, CreatedAt: now.UTC(), UpdatedAt: now.UTC()}
 	if _, err := tx.ExecContext(ctx, "INSERT INTO projects ("+projectColumns+") VALUES ($1, $2, $3, NULL, $4, $4)",
 		p.ID, p.Slug, p.Name, store.Millis(now)); err != nil {
-		if s.st.Dialect().IsUniqueViolation(err) {
+		if errors.Is(err, store.ErrUniqueViolation) {
 			return Project{}, errs.Conflict("slug %q is taken", slug)
 		}
 		return Project{}, fmt.Errorf("create project: %w", err)
@@ -268,17 +265,13 @@ func (u Update) Validate() error {
 	return nil
 }
 
-// Change validates u, applies it (Modify) and turns a taken slug into a
-// Conflict: what PATCH /api/projects/current and the dashboard both do.
+// Change validates u and applies it (Modify): what PATCH
+// /api/projects/current and the dashboard both do.
 func (s *Service) Change(ctx context.Context, id string, u Update) (Project, error) {
 	if err := u.Validate(); err != nil {
 		return Project{}, err
 	}
-	p, err := s.Modify(ctx, id, u)
-	if err != nil && s.st.Dialect().IsUniqueViolation(err) {
-		return Project{}, errs.Conflict("slug %q is taken", *u.Slug)
-	}
-	return p, err
+	return s.Modify(ctx, id, u)
 }
 
 // ValidEmail is a light check of an e-mail address: one @ with text on both
