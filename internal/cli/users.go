@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/codeqr/codeqr/internal/accounts"
 	"github.com/codeqr/codeqr/internal/projects"
+	"github.com/codeqr/codeqr/internal/store"
 )
 
 // runUsers creates dashboard accounts for scripted set-ups. The password
@@ -52,6 +54,9 @@ func runUsers(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	ps := projects.NewService(st, nil)
 	p, err := ps.GetBySlug(ctx, *project)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
 	if err != nil {
 		// A project is made with a first key, as `keys create` does.
 		var key string
