@@ -74,34 +74,55 @@ type Service struct {
 	st       *store.Store
 	projects *projects.Service
 	now      func() time.Time
+	cost     HashCost
 }
+
+// HashCost is the argon2id work of a new password hash: passes and memory in
+// KiB. Checking a hash uses the parameters stored in it, so a change applies
+// to passwords set afterwards.
+type HashCost struct {
+	Time, MemoryKiB uint32
+}
+
+// DefaultHashCost is RFC 9106's second recommended option with less memory
+// (64 MiB, 3 passes), so that a small server can take a burst of log-ins.
+var DefaultHashCost = HashCost{Time: 3, MemoryKiB: 64 * 1024}
 
 // NewService returns a Service; now is the clock (nil for time.Now).
 func NewService(st *store.Store, ps *projects.Service, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{st: st, projects: ps, now: now}
+	return &Service{st: st, projects: ps, now: now, cost: DefaultHashCost}
 }
 
-// argon2id parameters (RFC 9106's second recommended option, with less
-// memory so that a small server can take a burst of logins).
+// WithHashCost sets the cost of new password hashes (tests use a small one)
+// and returns s.
+func (s *Service) WithHashCost(c HashCost) *Service {
+	if c.Time > 0 && c.MemoryKiB >= 8 {
+		s.cost = c
+	}
+	return s
+}
+
+// argon2id parameters besides the cost.
 const (
-	argonTime    = 3
-	argonMemory  = 64 * 1024 // KiB
 	argonThreads = 2
 	argonKeyLen  = 32
 )
 
-// HashPassword returns the encoded argon2id hash of pw with a fresh salt.
-func HashPassword(pw string) (string, error) {
+// HashPassword returns the encoded argon2id hash of pw with a fresh salt, at
+// DefaultHashCost.
+func HashPassword(pw string) (string, error) { return hashPassword(pw, DefaultHashCost) }
+
+func hashPassword(pw string, c HashCost) (string, error) {
 	salt := make([]byte, 16)
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("accounts: salt: %w", err)
 	}
-	key := argon2.IDKey([]byte(pw), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	key := argon2.IDKey([]byte(pw), salt, c.Time, c.MemoryKiB, argonThreads, argonKeyLen)
 	b64 := base64.RawStdEncoding
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, c.MemoryKiB, c.Time, argonThreads,
 		b64.EncodeToString(salt), b64.EncodeToString(key)), nil
 }
 
@@ -206,7 +227,7 @@ func (s *Service) createUser(ctx context.Context, tx *store.Tx, email, password 
 	if err := ValidatePassword(password); err != nil {
 		return User{}, err
 	}
-	hash, err := HashPassword(password)
+	hash, err := hashPassword(password, s.cost)
 	if err != nil {
 		return User{}, err
 	}
@@ -314,7 +335,7 @@ func (s *Service) ChangePassword(ctx context.Context, sess Session, current, nex
 	if err := ValidatePassword(next); err != nil {
 		return errs.Invalid("new password must be %d to %d characters", MinPassword, MaxPassword)
 	}
-	hash, err := HashPassword(next)
+	hash, err := hashPassword(next, s.cost)
 	if err != nil {
 		return err
 	}
@@ -333,7 +354,7 @@ func (s *Service) SetPassword(ctx context.Context, email, password string) error
 	if err := ValidatePassword(password); err != nil {
 		return err
 	}
-	hash, err := HashPassword(password)
+	hash, err := hashPassword(password, s.cost)
 	if err != nil {
 		return err
 	}

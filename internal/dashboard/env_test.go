@@ -74,7 +74,7 @@ func newEnvWith(t testing.TB, st *store.Store, dashboardHost string) *env {
 	clk := &clock{t: time.Now()}
 	var as *accounts.Service
 	a, hs := testserver.Run(t, st, cfg, app.Options{Dashboard: func(a *app.App) http.Handler {
-		as = accounts.NewService(a.Store, a.Projects, clk.now)
+		as = accounts.NewService(a.Store, a.Projects, clk.now).WithHashCost(accounts.HashCost{Time: 1, MemoryKiB: 1024})
 		dash, err := dashboard.New(dashboard.Deps{Config: a.Config, Accounts: as, Projects: a.Projects, Tags: a.Tags,
 			Links: a.Links, QRCodes: a.QRCodes, Pages: a.Pages, Domains: a.Domains, Webhooks: a.Webhooks,
 			Analytics: a.Analytics, Conversions: a.Conversions, Partners: a.Partners, Now: clk.now})
