@@ -696,3 +696,22 @@ func TestDashboardHost(t *testing.T) {
 		}
 	})
 }
+
+func TestCookiesSecureOnHTTPS(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		t.Parallel()
+		e := newEnvHTTPS(t, st)
+		b := e.browser()
+		p := b.get("/app/login")
+		cks := p.Header.Values("Set-Cookie")
+		if len(cks) == 0 {
+			t.Fatal("no cookie set by the log-in form")
+		}
+		for _, ck := range cks {
+			if !strings.Contains(ck, "; Secure") || !strings.Contains(ck, "HttpOnly") || !strings.Contains(ck, "SameSite=Lax") {
+				t.Fatalf("cookie %q: want Secure, HttpOnly, SameSite=Lax behind an https base URL", ck)
+			}
+		}
+	})
+}

@@ -64,13 +64,21 @@ const password = "correct horse battery"
 
 func newEnv(t testing.TB, st *store.Store) *env { return newEnvWith(t, st, "") }
 
+// newEnvHTTPS is newEnv with an https base URL (the server itself still
+// answers plain http on loopback, as behind a TLS proxy).
+func newEnvHTTPS(t testing.TB, st *store.Store) *env { return newEnvBase(t, st, "https://go.test", "") }
+
 // newEnvWith is newEnv with the dashboard on its own host name. It runs the
 // whole application (internal/app, through testserver.Run), as serve does.
 func newEnvWith(t testing.TB, st *store.Store, dashboardHost string) *env {
+	return newEnvBase(t, st, "http://go.test", dashboardHost)
+}
+
+func newEnvBase(t testing.TB, st *store.Store, baseURL, dashboardHost string) *env {
 	t.Helper()
 	ctx := context.Background()
 	cfg := testserver.Config()
-	cfg.BaseURL, cfg.DashboardHost = "http://go.test", dashboardHost
+	cfg.BaseURL, cfg.DashboardHost = baseURL, dashboardHost
 	clk := &clock{t: time.Now()}
 	var as *accounts.Service
 	a, hs := testserver.Run(t, st, cfg, app.Options{Dashboard: func(a *app.App) http.Handler {
