@@ -235,6 +235,13 @@ func (u *ui) check(name string) {
 		if v.label == "desktop-light" || v.label == "mobile-dark" {
 			u.axeRun(name + " " + v.label)
 		}
+		if v.width == 375 {
+			var wide int
+			u.eval(`document.documentElement.scrollWidth`, &wide)
+			if wide > 375 {
+				u.t.Errorf("%s is %d px wide at a 375 px viewport (scrolls sideways)", name, wide)
+			}
+		}
 		png, err := chromedp.Run(u.ctx, chromedp.FullScreenshot(100))
 		if err != nil {
 			u.t.Fatalf("screenshot %s: %v", name, err)
@@ -389,6 +396,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	u.open(webhookPath)
 	u.eval(`new URL(document.querySelector('a[href*="/deliveries/"]').href).pathname`, &attemptPath)
 	u.open(attemptPath)
+	u.waitText("Delivery attempt 1 of link.clicked")
 	u.waitText("Request body")
 	u.waitText(`"event": "link.clicked"`)
 	u.check("attempt")
