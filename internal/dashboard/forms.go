@@ -33,9 +33,6 @@ var leadingField = regexp.MustCompile(`^(?:links\[\d+\]\.)?([A-Za-z_][A-Za-z0-9_
 func fieldErrors(err error, fields ...string) (formErrors, error) {
 	var de *errs.Error
 	if !errors.As(err, &de) {
-		if errs.KindOf(err) == errs.KindNotFound {
-			return formErrors{}, err
-		}
 		return formErrors{}, err
 	}
 	if de.Kind == errs.KindNotFound || de.Kind == errs.KindForbidden {

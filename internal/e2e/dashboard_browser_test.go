@@ -217,6 +217,7 @@ func (u *ui) press(label string) {
 // both colour schemes are checked for contrast.
 func (u *ui) check(name string) {
 	u.t.Helper()
+	u.perf(name)
 	for _, v := range []struct {
 		label string
 		width int64
@@ -251,6 +252,25 @@ func (u *ui) check(name string) {
 		}
 	}
 	u.do(chromedp.EmulateViewport(1280, 900))
+}
+
+// perf logs the screen's first contentful paint and transfer size (HTML and
+// every resource, as the browser counted them): figures for the lead to read
+// on a quiet machine, not assertions.
+func (u *ui) perf(name string) {
+	u.t.Helper()
+	var p struct {
+		FCP   float64 `json:"fcp"`
+		Bytes int64   `json:"bytes"`
+	}
+	u.eval(`(() => {
+		const fcp = performance.getEntriesByName("first-contentful-paint")[0];
+		const nav = performance.getEntriesByType("navigation")[0];
+		let bytes = nav ? nav.transferSize : 0;
+		performance.getEntriesByType("resource").forEach(r => bytes += r.transferSize);
+		return {fcp: fcp ? fcp.startTime : -1, bytes: bytes};
+	})()`, &p)
+	u.t.Logf("perf %s: first contentful paint %.0f ms (-1: not reported by headless Chromium), %d bytes transferred", name, p.FCP, p.Bytes)
 }
 
 func (u *ui) axeRun(name string) {
