@@ -715,3 +715,55 @@ func TestCookiesSecureOnHTTPS(t *testing.T) {
 		}
 	})
 }
+
+func TestCustomersScreen(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		t.Parallel()
+		e := newEnv(t, st)
+		ctx := context.Background()
+		l, err := e.Links.Create(ctx, e.P1.ID, links.CreateRequest{URL: "https://shop.example/", Key: ptr("shop"), TrackConversion: ptr(true)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A real click on the short link gives the cq_id the lead refers to.
+		click, _ := http.NewRequest(http.MethodGet, e.URL+"/shop", nil)
+		click.Host = "go.test"
+		click.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36")
+		resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(click)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		loc, err := url.Parse(resp.Header.Get("Location"))
+		if err != nil || loc.Query().Get("cq_id") == "" {
+			t.Fatalf("click: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		body := fmt.Sprintf(`{"clickId":%q,"eventName":"Sign up","customerExternalId":"cust-42","customerName":"Dana","customerEmail":"dana@test.example"}`,
+			loc.Query().Get("cq_id"))
+		req, _ := http.NewRequest(http.MethodPost, e.URL+"/api/track/lead", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+e.Key1)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err = http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode/100 != 2 {
+			t.Fatalf("track lead: %d", resp.StatusCode)
+		}
+		b := e.login("one@test.example")
+		p := b.get("/app/customers")
+		must(t, p, http.StatusOK, "Dana", "dana@test.example")
+		i := strings.Index(p.Body, `href="/app/customers/`)
+		id := p.Body[i+len(`href="/app/customers/`):]
+		id = id[:strings.Index(id, `"`)]
+		must(t, b.get("/app/customers/"+id), http.StatusOK, "cust-42", `href="/app/links/`+l.ID+`"`, "Chrome")
+		must(t, b.get("/app/customers?email=nobody@test.example"), http.StatusOK, "No customers yet")
+		two := e.login("two@test.example")
+		must(t, two.get("/app/customers/"+id), http.StatusNotFound)
+		if p := two.get("/app/customers"); strings.Contains(p.Body, "Dana") {
+			t.Fatal("user two sees project one's customer")
+		}
+	})
+}
