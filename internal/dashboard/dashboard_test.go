@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -766,4 +768,75 @@ func TestCustomersScreen(t *testing.T) {
 			t.Fatal("user two sees project one's customer")
 		}
 	})
+}
+
+func TestWebhookDeliveryLogAndHealth(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		t.Parallel()
+		ctx := context.Background()
+		e := newEnv(t, st)
+		var mu sync.Mutex
+		got, fail := 0, false
+		rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			defer mu.Unlock()
+			got++
+			if fail {
+				w.WriteHeader(http.StatusInternalServerError)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{"ok":true}`))
+		}))
+		t.Cleanup(rcv.Close)
+		count := func() int { mu.Lock(); defer mu.Unlock(); return got }
+		wh, err := e.Webhooks.Create(ctx, e.P1.ID, webhooks.CreateRequest{Name: "log", URL: rcv.URL + "/hook", Triggers: []events.Type{events.LinkCreated}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := e.login("one@test.example")
+		if p := b.post("/app/webhooks/"+wh.ID+"/test", url.Values{"event": {"link.created"}}); p.Status != http.StatusSeeOther {
+			t.Fatalf("test: %d", p.Status)
+		}
+		var p page
+		waitFor(t, func() bool { p = b.get("/app/webhooks/" + wh.ID); return strings.Contains(p.Body, `ok">success<`) })
+		must(t, p, http.StatusOK, "Healthy", "link.created", `<span class="badge">test</span>`)
+		must(t, b.get("/app/webhooks/"+wh.ID+"?status=failed"), http.StatusOK, "No deliveries match these filters")
+		must(t, b.get("/app/webhooks/"+wh.ID+"?event=link.deleted"), http.StatusOK, "No deliveries match these filters")
+		i := strings.Index(p.Body, "/deliveries/")
+		attempt := p.Body[i+len("/deliveries/"):]
+		attempt = attempt[:strings.IndexAny(attempt, `"?`)]
+		a := b.get("/app/webhooks/" + wh.ID + "/deliveries/" + attempt)
+		must(t, a, http.StatusOK, "Delivery attempt 1 of link.created", "webhook-signature", "&#34;event&#34;: &#34;link.created&#34;", "{\n  &#34;ok&#34;: true\n}")
+		before := count()
+		if p := b.post("/app/webhooks/"+wh.ID+"/deliveries/"+attempt+"/retry", url.Values{}); p.Status != http.StatusSeeOther {
+			t.Fatalf("redeliver: %d", p.Status)
+		}
+		waitFor(t, func() bool { return count() > before })
+		// A failing receiver: the list says since when, with the last error.
+		mu.Lock()
+		fail = true
+		mu.Unlock()
+		if p := b.post("/app/webhooks/"+wh.ID+"/test", url.Values{"event": {"link.created"}}); p.Status != http.StatusSeeOther {
+			t.Fatalf("test: %d", p.Status)
+		}
+		waitFor(t, func() bool { p = b.get("/app/webhooks"); return strings.Contains(p.Body, "Failing since") })
+		must(t, p, http.StatusOK, "HTTP 500")
+		two := e.login("two@test.example")
+		must(t, two.get("/app/webhooks/"+wh.ID+"/deliveries/"+attempt), http.StatusNotFound)
+		must(t, two.post("/app/webhooks/"+wh.ID+"/deliveries/"+attempt+"/retry", url.Values{}), http.StatusNotFound)
+	})
+}
+
+// waitFor polls cond for up to 20 seconds.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 20s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
