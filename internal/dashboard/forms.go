@@ -58,6 +58,7 @@ func fieldErrors(err error, fields ...string) (formErrors, error) {
 // field is what the "field" template needs to draw one labelled input.
 type field struct {
 	Name, Label, Type, Value, Error, Hint, Placeholder string
+	Autocomplete                                       string
 	Required                                           bool
 	Options                                            []option
 	Checked                                            bool
@@ -70,7 +71,7 @@ type option struct {
 
 var funcs = template.FuncMap{
 	// fld builds a field: name, label, type, value, the form's errors, then
-	// optional "required", "hint=…" and "placeholder=…" words.
+	// optional "required", "hint=…", "placeholder=…" and "autocomplete=…" words.
 	"fld": func(name, label, typ string, value any, fe formErrors, extra ...string) field {
 		f := field{Name: name, Label: label, Type: typ, Value: str(value), Error: fe.Fields[name]}
 		for _, e := range extra {
@@ -81,6 +82,8 @@ var funcs = template.FuncMap{
 				f.Hint = strings.TrimPrefix(e, "hint=")
 			case strings.HasPrefix(e, "placeholder="):
 				f.Placeholder = strings.TrimPrefix(e, "placeholder=")
+			case strings.HasPrefix(e, "autocomplete="):
+				f.Autocomplete = strings.TrimPrefix(e, "autocomplete=")
 			}
 		}
 		return f
