@@ -1,6 +1,6 @@
 // Progressive enhancement for the codeqr dashboard: everything works without
 // this file; it adds copy buttons, the picker's search, the browser's time
-// zone for analytics, confirmations and the project switcher's auto-submit.
+// zone for analytics, confirmations and the QR designer's live preview.
 (function () {
   "use strict";
   document.addEventListener("click", function (ev) {
@@ -18,9 +18,6 @@
   document.addEventListener("submit", function (ev) {
     var msg = ev.target.getAttribute("data-confirm");
     if (msg && !window.confirm(msg)) ev.preventDefault();
-  });
-  document.querySelectorAll("[data-autosubmit]").forEach(function (s) {
-    s.addEventListener("change", function () { s.form.submit(); });
   });
   document.querySelectorAll("[data-picker-search]").forEach(function (input) {
     var box = document.getElementById(input.getAttribute("data-picker-search"));
