@@ -270,6 +270,33 @@ func (s *Service) AddMemberByEmail(ctx context.Context, projectID, email, role s
 	})
 }
 
+// RemoveMember takes a user out of a project. The last owner cannot be
+// removed: a project always keeps someone who can manage it.
+func (s *Service) RemoveMember(ctx context.Context, projectID, userID string) error {
+	return s.st.InTx(ctx, func(tx *store.Tx) error {
+		var role string
+		err := tx.QueryRowContext(ctx, "SELECT role FROM memberships WHERE project_id = $1 AND user_id = $2", projectID, userID).Scan(&role)
+		if errors.Is(err, store.ErrNotFound) {
+			return errs.NotFound("no such member")
+		}
+		if err != nil {
+			return err
+		}
+		if role == RoleOwner {
+			var owners int
+			if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM memberships WHERE project_id = $1 AND role = $2",
+				projectID, RoleOwner).Scan(&owners); err != nil {
+				return err
+			}
+			if owners <= 1 {
+				return errs.Invalid("the last owner of a project cannot be removed; make another member owner first")
+			}
+		}
+		_, err = tx.ExecContext(ctx, "DELETE FROM memberships WHERE project_id = $1 AND user_id = $2", projectID, userID)
+		return err
+	})
+}
+
 // Member is a user of a project as the members list shows it.
 type Member struct {
 	User

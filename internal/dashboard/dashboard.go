@@ -188,6 +188,7 @@ func (d *Dashboard) Handler() http.Handler {
 	in("POST /app/settings/domains/{id}/delete", d.deleteDomain)
 	in("POST /app/settings/keys", d.createKey)
 	in("POST /app/settings/members", d.addMember)
+	in("POST /app/settings/members/{userId}/remove", d.removeMember)
 
 	in("GET /app/qrcodes", d.listQRCodes)
 	in("GET /app/qrcodes/new", d.newQRForm)

@@ -502,6 +502,22 @@ func TestSettingsScreen(t *testing.T) {
 			t.Fatalf("add member: %d\n%s", p.Status, p.Body)
 		}
 		must(t, b.get("/app/settings"), http.StatusOK, "two@test.example")
+		// Removing: the last owner stays; a member goes, and loses the project.
+		one := mustUser(t, e, "one@test.example")
+		two := mustUser(t, e, "two@test.example")
+		must(t, b.post("/app/settings/members/"+one+"/remove", url.Values{}), http.StatusUnprocessableEntity, "last owner")
+		tb := e.login("two@test.example")
+		must(t, tb.post("/app/projects/switch", url.Values{"project": {e.P1.ID}}), http.StatusSeeOther)
+		must(t, tb.post("/app/settings/members/"+one+"/remove", url.Values{}), http.StatusForbidden, "only an owner")
+		if p := b.post("/app/settings/members/"+two+"/remove", url.Values{}); p.Status != http.StatusSeeOther {
+			t.Fatalf("remove member: %d\n%s", p.Status, p.Body)
+		}
+		if p := b.get("/app/settings"); strings.Contains(p.Body, "two@test.example") {
+			t.Fatal("removed member still listed")
+		}
+		if p := tb.get("/app/links"); p.Status != http.StatusOK || strings.Contains(p.Body, e.P1.ID) {
+			t.Fatal("a removed member still sees the project")
+		}
 	})
 }
 
@@ -800,7 +816,10 @@ func TestWebhookDeliveryLogAndHealth(t *testing.T) {
 			t.Fatalf("test: %d", p.Status)
 		}
 		var p page
-		waitFor(t, func() bool { p = b.get("/app/webhooks/" + wh.ID); return strings.Contains(p.Body, `ok">success<`) })
+		waitFor(t, func() bool {
+			p = b.get("/app/webhooks/" + wh.ID)
+			return strings.Contains(p.Body, `ok">success<`) && strings.Contains(p.Body, "Healthy")
+		})
 		must(t, p, http.StatusOK, "Healthy", "link.created", `<span class="badge">test</span>`)
 		must(t, b.get("/app/webhooks/"+wh.ID+"?status=failed"), http.StatusOK, "No deliveries match these filters")
 		must(t, b.get("/app/webhooks/"+wh.ID+"?event=link.deleted"), http.StatusOK, "No deliveries match these filters")

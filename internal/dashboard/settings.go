@@ -233,3 +233,18 @@ func (d *Dashboard) addPartnerLink(w http.ResponseWriter, r *http.Request, c *re
 	}
 	return redirect(w, r, "/app/partners", "partner-link-added")
 }
+
+// removeMember takes a member out of the project (owners only; the page asks
+// first).
+func (d *Dashboard) removeMember(w http.ResponseWriter, r *http.Request, c *reqCtx) error {
+	if c.Role != accounts.RoleOwner {
+		return forbidden("only an owner of the project can remove members")
+	}
+	if err := d.Accounts.RemoveMember(r.Context(), c.ProjectID(), r.PathValue("userId")); err != nil {
+		return err
+	}
+	if r.PathValue("userId") == c.Session.User.ID {
+		return redirect(w, r, "/app/links", "member-removed")
+	}
+	return redirect(w, r, "/app/settings", "member-removed")
+}
