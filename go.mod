@@ -13,7 +13,14 @@ require (
 
 require golang.org/x/time v0.16.0
 
-require golang.org/x/net v0.62.0
+require (
+	github.com/chromedp/cdproto v0.159.0
+	github.com/chromedp/chromedp v0.23.0
+	golang.org/x/net v0.62.0
+	golang.org/x/term v0.48.0
+)
+
+require github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 
 require github.com/hashicorp/golang-lru/v2 v2.0.7
 

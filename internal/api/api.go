@@ -61,7 +61,8 @@ type Deps struct {
 	// Metrics serves /metrics (Prometheus text); nil means 404.
 	Metrics http.Handler
 	// Dashboard serves every path under /app/ (the browser dashboard, which
-	// does its own authentication); nil means 404.
+	// does its own authentication), on Config.DashboardHost only when set;
+	// GET / there leads to it. nil means 404.
 	Dashboard http.Handler
 }
 
@@ -244,7 +245,12 @@ func (s *Server) routes() (*http.ServeMux, []Route) {
 		publicHTTP("GET /p/{slug}", s.PageViews) // GET patterns also match HEAD
 	}
 	if s.Dashboard != nil {
-		publicHTTP("/app/", s.Dashboard) // it authenticates by itself
+		// Both are public routes: the dashboard authenticates by itself.
+		host := strings.ToLower(s.Config.DashboardHost)
+		publicHTTP(host+"/app/", s.Dashboard)
+		publicHTTP("GET "+host+"/{$}", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "/app/", http.StatusFound)
+		}))
 	}
 	if s.Public != nil {
 		publicHTTP("GET /{key}", s.Public)

@@ -3,7 +3,6 @@ package api
 import (
 	"net/http"
 
-	"github.com/codeqr/codeqr/internal/errs"
 	"github.com/codeqr/codeqr/internal/projects"
 	"github.com/codeqr/codeqr/internal/tags"
 )
@@ -22,16 +21,7 @@ func (s *Server) updateProject(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &req); err != nil {
 		return err
 	}
-	if req.Slug.Has() && !projects.ValidSlug(req.Slug.Value) {
-		return errs.Invalid("slug must be 1-48 characters of a-z, 0-9 and -")
-	}
-	if req.Name.Has() && (req.Name.Value == "" || len(req.Name.Value) > 100) {
-		return errs.Invalid("name must be 1 to 100 characters")
-	}
-	if req.OwnerEmail.Has() && req.OwnerEmail.Value != "" && !validEmail(req.OwnerEmail.Value) {
-		return errs.Invalid("ownerEmail is not an e-mail address")
-	}
-	p, err := s.Projects.Modify(r.Context(), projectOf(r), req)
+	p, err := s.Projects.Change(r.Context(), projectOf(r), req)
 	if err != nil {
 		return err
 	}
@@ -114,17 +104,4 @@ func (s *Server) deleteTag(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"id": id})
 	return nil
-}
-
-func validEmail(s string) bool {
-	at := -1
-	for i := 0; i < len(s); i++ {
-		if s[i] == '@' {
-			at = i
-		}
-		if s[i] <= ' ' {
-			return false
-		}
-	}
-	return at > 0 && at < len(s)-3 && len(s) <= 254
 }

@@ -24,7 +24,7 @@ import (
 var documentedPublic = []string{
 	"GET /healthz", "GET /readyz", "GET /metrics",
 	"GET /api/qr", "GET /api/openapi.json", "GET /api/docs", "/api/",
-	"POST /p/{slug}", "GET /p/{slug}", "GET /{key}", "POST /{key}", "/app/",
+	"POST /p/{slug}", "GET /p/{slug}", "GET /{key}", "POST /{key}", "/app/", "GET /{$}",
 }
 
 func TestEveryRouteHasAScope(t *testing.T) {

@@ -26,6 +26,7 @@ Usage:
   codeqr keys list [flags]      list API keys (never their secrets)
   codeqr keys revoke ID         revoke an API key at once, on every node
   codeqr migrate [flags]        apply database migrations
+  codeqr users create [flags]   create a dashboard account (password on stdin or at a prompt)
   codeqr listen [flags]         forward the project's webhook events to a local URL (development)
   codeqr bench deliveries [...] measure event-to-delivery latency and throughput
   codeqr bench links [...]      measure POST /api/links throughput and latency
@@ -49,6 +50,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runKeys(ctx, args[1:], stdout, stderr)
 	case "migrate":
 		err = runMigrate(ctx, args[1:], stdout, stderr)
+	case "users":
+		err = runUsers(ctx, args[1:], os.Stdin, stdout, stderr)
 	case "listen":
 		err = runListen(ctx, args[1:], stdout, stderr)
 	case "bench":
@@ -109,6 +112,7 @@ func bindConfig(fs *flag.FlagSet, full bool) *configFlags {
 	fs.IntVar(&c.cfg.FormRateLimit, "form-rate-limit", 20, "hosted page form posts per minute per client address (0: no limit)")
 	fs.IntVar(&c.cfg.QRRateLimit, "qr-rate-limit", 600, "public QR renders (/api/qr) per minute per client address (0: no limit)")
 	fs.BoolVar(&c.cfg.AccessLog, "access-log", false, "log every request: method, path (secrets redacted), status, duration")
+	fs.StringVar(&c.cfg.DashboardHost, "dashboard-host", "", "serve the dashboard on this host name only (e.g. app.example.com); default: /app/ on every host")
 	return c
 }
 

@@ -15,7 +15,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/codeqr/codeqr/internal/accounts"
 	"github.com/codeqr/codeqr/internal/app"
+	"github.com/codeqr/codeqr/internal/config"
+	"github.com/codeqr/codeqr/internal/dashboard"
 	"github.com/codeqr/codeqr/internal/datadir"
 	"github.com/codeqr/codeqr/internal/projects"
 	"github.com/codeqr/codeqr/internal/store"
@@ -71,13 +74,34 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := st.CheckSchema(ctx); err != nil {
 		return err
 	}
-	if err := firstStart(ctx, projects.NewService(st, nil), stdout); err != nil {
+	projectSvc := projects.NewService(st, nil)
+	if err := firstStart(ctx, projectSvc, stdout); err != nil {
+		return err
+	}
+	accountSvc := accounts.NewService(st, projectSvc, nil)
+	if err := printSetup(ctx, accountSvc, cfg, stdout); err != nil {
 		return err
 	}
 
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	a, err := app.New(app.Options{Config: cfg, Store: st, Background: background, Logger: logger, Registry: registry})
+	var dashErr error
+	a, err := app.New(app.Options{Config: cfg, Store: st, Background: background, Logger: logger, Registry: registry,
+		Dashboard: func(a *app.App) http.Handler {
+			d, err := dashboard.New(dashboard.Deps{
+				Logger: logger, Config: a.Config, Accounts: accountSvc, Projects: a.Projects, Tags: a.Tags, Links: a.Links,
+				QRCodes: a.QRCodes, Pages: a.Pages, Domains: a.Domains, Webhooks: a.Webhooks, Analytics: a.Analytics,
+				Conversions: a.Conversions, Partners: a.Partners,
+			})
+			if err != nil {
+				dashErr = err
+				return nil
+			}
+			return d.Handler()
+		}})
+	if err == nil {
+		err = dashErr
+	}
 	if err != nil {
 		return err
 	}
@@ -152,5 +176,25 @@ func firstStart(ctx context.Context, ps *projects.Service, stdout io.Writer) err
 	if created {
 		fmt.Fprintf(stdout, "Created project \"default\". Its API key (shown once, keep it):\n%s\n", key)
 	}
+	return nil
+}
+
+// printSetup prints a one-time set-up address for the dashboard's owner
+// account while no account exists (on the first start, beside the API key).
+func printSetup(ctx context.Context, as *accounts.Service, cfg config.Config, stdout io.Writer) error {
+	n, err := as.CountUsers(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	token, err := as.NewSetupToken(ctx)
+	if err != nil {
+		return err
+	}
+	base := cfg.BaseURL
+	if cfg.DashboardHost != "" {
+		base = cfg.BaseScheme() + "://" + cfg.DashboardHost
+	}
+	fmt.Fprintf(stdout, "Open this address once to create the dashboard's owner account (valid %s):\n%s\n",
+		accounts.SetupTTL, dashboard.SetupURL(base, token))
 	return nil
 }

@@ -83,6 +83,9 @@ type Config struct {
 	// AccessLog writes one line per request (method, path with secrets
 	// redacted, status, duration). Default off.
 	AccessLog bool
+	// DashboardHost, when set, serves the dashboard at /app/ on this host name
+	// only (and / there leads to it). Empty: /app/ on every host.
+	DashboardHost string
 }
 
 // DefaultRetrySchedule is the contract's schedule: 8 attempts over about a day.

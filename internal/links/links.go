@@ -165,8 +165,10 @@ type ListOptions struct {
 	// links older (after it in the newest-first order) or newer are listed.
 	StartingAfter string
 	EndingBefore  string
-	Page          int
-	PageSize      int
+	// Sort is "createdAt" (the default, newest first) or "clicks" (most first).
+	Sort     string
+	Page     int
+	PageSize int
 }
 
 // InfoQuery names one link: by LinkID, by ExternalID, or by Domain and Key.
@@ -300,9 +302,17 @@ func (s *Service) List(ctx context.Context, projectID string, o ListOptions) ([]
 		args = append(args, o.EndingBefore)
 		where = append(where, fmt.Sprintf("id > $%d", len(args)))
 	}
+	order := "created_at DESC, id DESC"
+	switch o.Sort {
+	case "", "createdAt":
+	case "clicks":
+		order = "clicks DESC, created_at DESC, id DESC"
+	default:
+		return nil, errs.Invalid("sort must be createdAt or clicks")
+	}
 	args = append(args, o.PageSize, (o.Page-1)*o.PageSize)
 	query := "SELECT " + selectColumns + " FROM links WHERE " + strings.Join(where, " AND ") +
-		fmt.Sprintf(" ORDER BY created_at DESC, id DESC LIMIT $%d OFFSET $%d", len(args)-1, len(args))
+		fmt.Sprintf(" ORDER BY "+order+" LIMIT $%d OFFSET $%d", len(args)-1, len(args))
 	return s.query(ctx, s.st.Read(), query, args...)
 }
 

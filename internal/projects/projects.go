@@ -207,3 +207,68 @@ func (s *Service) Modify(ctx context.Context, id string, u Update) (Project, err
 	}
 	return p, err
 }
+
+// CreateIn makes a new project in tx (e.g. with the membership of the user who
+// creates it). A taken slug is a Conflict.
+func (s *Service) CreateIn(ctx context.Context, tx *store.Tx, slug, name string) (Project, error) {
+	if name == "" {
+		name = slug
+	}
+	if err := (Update{Slug: patch.Some(slug), Name: patch.Some(name)}).Validate(); err != nil {
+		return Project{}, err
+	}
+	now := s.now()
+	p := Project{ID: ids.New("proj"), Slug: slug, Name: name, CreatedAt: now.UTC(), UpdatedAt: now.UTC()}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO projects ("+projectColumns+") VALUES ($1, $2, $3, NULL, $4, $4)",
+		p.ID, p.Slug, p.Name, store.Millis(now)); err != nil {
+		if errors.Is(err, store.ErrUniqueViolation) {
+			return Project{}, errs.Conflict("slug %q is taken", slug)
+		}
+		return Project{}, fmt.Errorf("create project: %w", err)
+	}
+	return p, nil
+}
+
+// Validate checks the fields an update sets.
+func (u Update) Validate() error {
+	if u.Name.Set && u.Name.Null {
+		return errs.Invalid("name cannot be null")
+	}
+	if u.Slug.Set && u.Slug.Null {
+		return errs.Invalid("slug cannot be null")
+	}
+	if u.Slug.Has() && !ValidSlug(u.Slug.Value) {
+		return errs.Invalid("slug must be 1-48 characters of a-z, 0-9 and -")
+	}
+	if u.Name.Has() && (u.Name.Value == "" || len(u.Name.Value) > 100) {
+		return errs.Invalid("name must be 1 to 100 characters")
+	}
+	if u.OwnerEmail.Has() && u.OwnerEmail.Value != "" && !ValidEmail(u.OwnerEmail.Value) {
+		return errs.Invalid("ownerEmail is not an e-mail address")
+	}
+	return nil
+}
+
+// Change validates u and applies it (Modify): what PATCH
+// /api/projects/current and the dashboard both do.
+func (s *Service) Change(ctx context.Context, id string, u Update) (Project, error) {
+	if err := u.Validate(); err != nil {
+		return Project{}, err
+	}
+	return s.Modify(ctx, id, u)
+}
+
+// ValidEmail is a light check of an e-mail address: one @ with text on both
+// sides, no spaces or control characters, at most 254 bytes.
+func ValidEmail(s string) bool {
+	at := -1
+	for i := 0; i < len(s); i++ {
+		if s[i] == '@' {
+			at = i
+		}
+		if s[i] <= ' ' {
+			return false
+		}
+	}
+	return at > 0 && at < len(s)-3 && len(s) <= 254
+}

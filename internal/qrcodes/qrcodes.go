@@ -914,3 +914,28 @@ func (s *Service) Image(ctx context.Context, projectID, id string, f Format) ([]
 	}
 	return s.Render(ctx, Payload(q), q.Design(), f)
 }
+
+// Preview checks in exactly as Create would and returns the code it would
+// make, without saving anything (the dashboard's live preview). A dynamic
+// code without a key shows a placeholder key: the real one is drawn at save.
+func (s *Service) Preview(in Input) (QRCode, error) {
+	d := newDraft()
+	if err := d.apply(in); err != nil {
+		return QRCode{}, err
+	}
+	if !d.Static {
+		domain, key := s.cfg.BaseDomain(), "preview"
+		if d.Domain != nil {
+			domain = *d.Domain
+		}
+		if d.Key != nil {
+			key = *d.Key
+		}
+		d.Domain, d.Key = &domain, &key
+	}
+	q := s.toQRCode(d, "", "", nil, time.Time{}, time.Time{})
+	if err := checkRenderable(q); err != nil {
+		return QRCode{}, err
+	}
+	return q, nil
+}

@@ -28,8 +28,9 @@ const (
 // MaxURLLength bounds destination URLs.
 const MaxURLLength = 32000
 
-// reserved keys are paths the server itself answers on the short domain.
-var reserved = []string{"api", "p", "healthz", "readyz", "metrics", "favicon.ico", "robots.txt", "static", "_", "docs"}
+// reserved keys are paths the server itself answers on the short domain
+// (app is the dashboard).
+var reserved = []string{"api", "app", "p", "healthz", "readyz", "metrics", "favicon.ico", "robots.txt", "static", "_", "docs"}
 
 var keyRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.\-]{0,189}$`)
 
@@ -39,7 +40,7 @@ func ValidateKey(key string) error {
 		return errs.Invalid("key %q: use 1 to 190 of A-Z a-z 0-9 _ . - starting with a letter or digit", truncate(key))
 	}
 	if slices.Contains(reserved, strings.ToLower(key)) {
-		return errs.Invalid("key %q is reserved", key)
+		return errs.Invalid("key %q is reserved: the server itself answers /%s (reserved: %s)", key, strings.ToLower(key), strings.Join(reserved, ", "))
 	}
 	return nil
 }
