@@ -104,8 +104,8 @@ func TestPublicCostsAreBoundedUnderLoad(t *testing.T) {
 		"--qr-rate-limit", strconv.Itoa(qrRate))
 	pid := srv.cmd.Process.Pid
 	api := srv.client(srv.firstKey)
-	api.must("POST", "/api/links", map[string]any{"url": "https://example.com/unrelated", "key": "unrelated"}, 201)
-	api.must("POST", "/api/links", map[string]any{"url": "https://example.com/vault", "key": "vault", "password": "correct horse"}, 201)
+	api.must("POST", "/api/links", map[string]any{"url": "https://example.com/unrelated", "key": "unrelated"}, 200)
+	api.must("POST", "/api/links", map[string]any{"url": "https://example.com/vault", "key": "vault", "password": "correct horse"}, 200)
 	api.must("POST", "/api/pages", map[string]any{"slug": "join", "title": "Join", "published": true,
 		"form": map[string]any{"fields": []map[string]any{{"name": "email", "label": "Email", "type": "email", "required": true}}}}, 201)
 
