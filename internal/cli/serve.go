@@ -94,6 +94,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	recoverer := webhooks.NewRecoverer(background, deliverer.Notify, logger)
 	pruner := webhooks.NewPruner(background, cfg.DeliveryLogRetention, logger)
+	retention := interactions.NewRetention(background, cfg.InteractionsRetention, logger)
 	eventWriter := events.NewWriter(deliverer.Notify, nil)
 	tagSvc := tags.NewService(st, nil)
 	resolver := redirects.NewResolver(background, redirects.ResolverOptions{Logger: logger})
@@ -182,6 +183,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer pruner.Stop()
+	if err := retention.Start(ctx); err != nil {
+		deliverer.Stop()
+		return err
+	}
+	defer retention.Stop(context.Background())
 	defer notifier.Wait()
 	pipeline.Start()
 	serveErr := make(chan error, 1)
@@ -216,6 +222,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	recoverer.Stop()
 	pruner.Stop()
+	_ = retention.Stop(context.Background()) // never fails
 	deliverer.Stop()
 	logger.Info("codeqr: stopped")
 	return nil
