@@ -86,7 +86,8 @@ func TestDecompose(t *testing.T) {
 	lo := 3*Day - 2*Bucket
 	hi := 5*Day + Hour + Bucket
 	got := Decompose(lo, hi)
-	want := []Piece{{Bucket, lo}, {Bucket, lo + Bucket}, {Day, 3 * Day}, {Day, 4 * Day}, {Hour, 5 * Day}, {Bucket, 5*Day + Hour}}
+	want := []Piece{{Bucket, lo}, {Bucket, lo + Bucket}, {Day, 3 * Day}, {Day, 4 * Day}, {Bucket, 5 * Day},
+		{Bucket, 5*Day + Bucket}, {Bucket, 5*Day + 2*Bucket}, {Bucket, 5*Day + 3*Bucket}, {Bucket, 5*Day + Hour}}
 	if len(got) != len(want) {
 		t.Fatalf("got %v", got)
 	}
