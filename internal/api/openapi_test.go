@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/codeqr/codeqr/internal/analytics"
 	"github.com/codeqr/codeqr/internal/api"
 	"github.com/codeqr/codeqr/internal/conversions"
 	"github.com/codeqr/codeqr/internal/domains"
@@ -203,6 +204,8 @@ func TestOpenAPISchemasMatchWire(t *testing.T) {
 		"Partner":           partners.Partner{},
 		"PartnerDetail":     partners.Detail{},
 		"Interaction":       tracking.Interaction{},
+		"AnalyticsCounts":   analytics.Counts{},
+		"ConversionEvent":   analytics.ConversionEvent{Sale: &analytics.SaleDetail{}},
 	} {
 		b, err := json.Marshal(v)
 		if err != nil {
