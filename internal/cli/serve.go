@@ -29,6 +29,7 @@ import (
 	"github.com/codeqr/codeqr/internal/projects"
 	"github.com/codeqr/codeqr/internal/qrcodes"
 	"github.com/codeqr/codeqr/internal/redirects"
+	"github.com/codeqr/codeqr/internal/rollups"
 	"github.com/codeqr/codeqr/internal/store"
 	"github.com/codeqr/codeqr/internal/tags"
 	"github.com/codeqr/codeqr/internal/tracking"
@@ -189,6 +190,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer retention.Stop(context.Background())
 	defer notifier.Wait()
+	// Rollups of data written before they existed, before any new write.
+	if n, err := rollups.Backfill(ctx, background); err != nil {
+		deliverer.Stop()
+		return err
+	} else if n > 0 {
+		logger.Info("codeqr: analytics rollups filled from raw rows", "projects", n)
+	}
 	pipeline.Start()
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- httpServer.Serve(ln) }()

@@ -156,3 +156,53 @@ func Diff(a, b Batch, max int) []string {
 	}
 	return out
 }
+
+// Backfill rebuilds the rollups of every project that has raw interactions
+// or conversions but no rollup rows at all: the data written before rollups
+// existed. serve runs it before it writes any interaction. Each project is
+// rebuilt under a lock on its row, so two nodes starting at once do not
+// both fill it.
+func Backfill(ctx context.Context, st *store.Store) (projects int, err error) {
+	rows, err := st.Read().QueryContext(ctx, `SELECT p.id FROM projects p
+WHERE NOT EXISTS (SELECT 1 FROM analytics_rollups r WHERE r.project_id = p.id)
+AND (EXISTS (SELECT 1 FROM interactions i WHERE i.project_id = p.id)
+  OR EXISTS (SELECT 1 FROM leads l WHERE l.project_id = p.id)
+  OR EXISTS (SELECT 1 FROM sales s WHERE s.project_id = p.id))`)
+	if err != nil {
+		return 0, fmt.Errorf("rollups: backfill: %w", err)
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("rollups: backfill: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("rollups: backfill: %w", err)
+	}
+	for _, id := range ids {
+		err := st.InTx(ctx, func(tx *store.Tx) error {
+			// A no-op update takes the project's row lock on both databases.
+			if _, err := tx.ExecContext(ctx, "UPDATE projects SET id = id WHERE id = $1", id); err != nil {
+				return err
+			}
+			var n int
+			if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM analytics_rollups WHERE project_id = $1", id).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return nil // another node filled it meanwhile
+			}
+			return Rebuild(ctx, tx, id)
+		})
+		if err != nil {
+			return projects, fmt.Errorf("rollups: backfill %s: %w", id, err)
+		}
+		projects++
+	}
+	return projects, nil
+}
