@@ -214,7 +214,7 @@ func (b Batch) Add(it Item) {
 
 // rowsPerStatement keeps statements small (SQLite resolves $N names with a
 // linear search) and few distinct (the store caches prepared statements).
-const rowsPerStatement = 64
+const rowsPerStatement = 16
 
 const upsertHead = "INSERT INTO analytics_rollups (project_id, kind, resource_id, dim, grain, bucket, value, n, bots, amount) VALUES "
 
