@@ -15,6 +15,8 @@ require golang.org/x/time v0.16.0
 
 require golang.org/x/net v0.62.0
 
+require go.uber.org/goleak v1.3.0
+
 require (
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/boyter/go-string v1.0.5 // indirect

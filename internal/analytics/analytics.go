@@ -127,7 +127,7 @@ func (s *Service) checkResources(ctx context.Context, projectID string, p Params
 		err := s.st.Read().QueryRowContext(ctx,
 			"SELECT 1 FROM "+r.table+" WHERE id = $1 AND project_id = $2", r.id, projectID).Scan(&one)
 		if err != nil {
-			if errors.Is(err, sql.ErrNoRows) {
+			if errors.Is(err, store.ErrNotFound) {
 				return errs.NotFound("%s %s not found", r.name, r.id)
 			}
 			return fmt.Errorf("analytics: check %s: %w", r.name, err)

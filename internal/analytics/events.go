@@ -12,7 +12,7 @@ import (
 	"github.com/codeqr/codeqr/internal/tracking"
 )
 
-// Event is one raw interaction of GET /api/events: the §3.4 interaction
+// Event is one raw interaction of GET /api/events: the interaction
 // object plus what it was ("click", "scan" or "view") and on which resource
 // (the two other ids are null).
 type Event struct {

@@ -3,16 +3,14 @@ package api_test
 import (
 	"context"
 	"encoding/json"
-	"net/http/httptest"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/codeqr/codeqr/internal/analytics"
-	"github.com/codeqr/codeqr/internal/api"
+	"github.com/codeqr/codeqr/internal/app"
 	"github.com/codeqr/codeqr/internal/config"
-	"github.com/codeqr/codeqr/internal/events"
 	"github.com/codeqr/codeqr/internal/ids"
 	"github.com/codeqr/codeqr/internal/links"
 	"github.com/codeqr/codeqr/internal/pages"
@@ -20,7 +18,7 @@ import (
 	"github.com/codeqr/codeqr/internal/rollups"
 	"github.com/codeqr/codeqr/internal/store"
 	"github.com/codeqr/codeqr/internal/store/storetest"
-	"github.com/codeqr/codeqr/internal/tags"
+	"github.com/codeqr/codeqr/internal/testserver"
 )
 
 // analyticsNow is the pinned "now" of the analytics tests.
@@ -36,7 +34,9 @@ type analyticsEnv struct {
 func newAnalyticsEnv(t *testing.T, st *store.Store) *analyticsEnv {
 	t.Helper()
 	ctx := context.Background()
-	ps := projects.NewService(st, nil)
+	cfg := config.Config{BaseURL: "https://go.test"}.WithDefaults()
+	a, srv := testserver.Run(t, st, cfg, app.Options{Clock: func() time.Time { return analyticsNow }})
+	ps := a.Projects
 	proj1, key, _, err := ps.EnsureWithKey(ctx, "p1", "test", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -49,10 +49,7 @@ func newAnalyticsEnv(t *testing.T, st *store.Store) *analyticsEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := config.Config{BaseURL: "https://go.test"}.WithDefaults()
-	tg := tags.NewService(st, nil)
-	ev := events.NewWriter(nil, nil)
-	ls := links.NewService(st, ev, tg, cfg)
+	ls := a.Links
 	newLink := func(project string) string {
 		l, err := ls.Create(ctx, project, links.CreateRequest{URL: "https://shop.example/" + ids.Random(6)})
 		if err != nil {
@@ -60,14 +57,10 @@ func newAnalyticsEnv(t *testing.T, st *store.Store) *analyticsEnv {
 		}
 		return l.ID
 	}
-	pg, err := pages.NewService(st, ev, tg, cfg).Create(ctx, proj1.ID, pages.CreateRequest{Title: "Hello", Published: true})
+	pg, err := a.Pages.Create(ctx, proj1.ID, pages.CreateRequest{Title: "Hello", Published: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := api.New(api.Deps{Config: cfg, Store: st, Projects: ps, Tags: tg, Links: ls,
-		Analytics: analytics.NewService(st).WithClock(func() time.Time { return analyticsNow })})
-	srv := httptest.NewServer(s.Handler())
-	t.Cleanup(srv.Close)
 	return &analyticsEnv{
 		linkEnv: &linkEnv{srv: srv, st: st, key: key, ro: ro, other: other},
 		p1:      proj1.ID, p2: proj2.ID, l1: newLink(proj1.ID), l2: newLink(proj1.ID), p2Link: newLink(proj2.ID), page: pg.ID,

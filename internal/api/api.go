@@ -14,6 +14,7 @@ import (
 	"github.com/codeqr/codeqr/internal/analytics"
 	"github.com/codeqr/codeqr/internal/config"
 	"github.com/codeqr/codeqr/internal/conversions"
+	"github.com/codeqr/codeqr/internal/delivery"
 	"github.com/codeqr/codeqr/internal/domains"
 	"github.com/codeqr/codeqr/internal/links"
 	"github.com/codeqr/codeqr/internal/pages"
@@ -47,17 +48,19 @@ type Deps struct {
 	Draining <-chan struct{}
 	// Listen connects `codeqr listen` streams to the deliverer
 	// (Deliverer.ListenHub); nil means the listen endpoint answers 503.
-	Listen   *webhooks.ListenHub
+	Listen   *delivery.ListenHub
 	Partners *partners.Service
 	// PageForms takes public page form submissions (POST /p/{slug}); nil means 404.
 	PageForms http.Handler
 	// Public serves the short links (GET/HEAD/POST /{key}); nil means 404.
 	Public http.Handler
-	// PageViews serves the hosted pages (GET/HEAD /p/{slug}, a *pages.Viewer);
-	// nil means 404.
+	// PageViews serves the hosted pages (GET/HEAD /p/{slug}); nil means 404.
 	PageViews http.Handler
 	// Metrics serves /metrics (Prometheus text); nil means 404.
 	Metrics http.Handler
+	// Dashboard serves every path under /app/ (the browser dashboard, which
+	// does its own authentication); nil means 404.
+	Dashboard http.Handler
 }
 
 // Server routes requests to handlers.
@@ -181,6 +184,9 @@ func (s *Server) Handler() http.Handler {
 	}
 	if s.PageViews != nil {
 		mux.Handle("GET /p/{slug}", s.PageViews) // GET patterns also match HEAD
+	}
+	if s.Dashboard != nil {
+		mux.Handle("/app/", s.Dashboard)
 	}
 	if s.Public != nil {
 		mux.Handle("GET /{key}", s.Public)

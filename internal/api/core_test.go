@@ -11,11 +11,14 @@ import (
 	"testing"
 
 	"github.com/codeqr/codeqr/internal/api"
+	"github.com/codeqr/codeqr/internal/app"
 	"github.com/codeqr/codeqr/internal/config"
 	"github.com/codeqr/codeqr/internal/projects"
 	"github.com/codeqr/codeqr/internal/store"
 	"github.com/codeqr/codeqr/internal/store/storetest"
 	"github.com/codeqr/codeqr/internal/tags"
+	"github.com/codeqr/codeqr/internal/testkit"
+	"github.com/codeqr/codeqr/internal/testserver"
 )
 
 type coreEnv struct {
@@ -29,7 +32,8 @@ type coreEnv struct {
 func newCoreEnv(t *testing.T, st *store.Store) *coreEnv {
 	t.Helper()
 	ctx := context.Background()
-	ps := projects.NewService(st, nil)
+	a, srv := testserver.Run(t, st, config.Config{BaseURL: "https://go.test"}.WithDefaults(), app.Options{})
+	ps := a.Projects
 	_, key, _, err := ps.EnsureWithKey(ctx, "p1", "test", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -42,19 +46,7 @@ func newCoreEnv(t *testing.T, st *store.Store) *coreEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := config.Config{BaseURL: "https://go.test"}.WithDefaults()
-	s := api.New(api.Deps{Config: cfg, Store: st, Projects: ps, Tags: tags.NewService(st, nil)})
-	srv := httptest.NewServer(s.Handler())
-	t.Cleanup(srv.Close)
 	return &coreEnv{srv: srv, st: st, key: key, roKey: ro, otherKy: other}
-}
-
-type apiErr struct {
-	Error struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-		DocURL  string `json:"doc_url"`
-	} `json:"error"`
 }
 
 func (e *coreEnv) do(t *testing.T, method, path, key string, body io.Reader, header ...string) (int, []byte) {
@@ -80,13 +72,7 @@ func (e *coreEnv) do(t *testing.T, method, path, key string, body io.Reader, hea
 
 func wantError(t *testing.T, status int, body []byte, wantStatus int, wantCode string) {
 	t.Helper()
-	if status != wantStatus {
-		t.Fatalf("status %d, want %d: %s", status, wantStatus, body)
-	}
-	var e apiErr
-	if err := json.Unmarshal(body, &e); err != nil || e.Error.Code != wantCode || e.Error.Message == "" || !strings.HasSuffix(e.Error.DocURL, "#"+wantCode) {
-		t.Fatalf("error body %s, want code %s", body, wantCode)
-	}
+	testkit.WantError(t, status, body, wantStatus, wantCode)
 }
 
 func TestAuthAndErrors(t *testing.T) {

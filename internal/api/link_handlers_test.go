@@ -11,14 +11,15 @@ import (
 	"testing"
 
 	"github.com/codeqr/codeqr/internal/api"
+	"github.com/codeqr/codeqr/internal/app"
 	"github.com/codeqr/codeqr/internal/config"
 	"github.com/codeqr/codeqr/internal/errs"
-	"github.com/codeqr/codeqr/internal/events"
 	"github.com/codeqr/codeqr/internal/links"
 	"github.com/codeqr/codeqr/internal/projects"
 	"github.com/codeqr/codeqr/internal/store"
 	"github.com/codeqr/codeqr/internal/store/storetest"
-	"github.com/codeqr/codeqr/internal/tags"
+	"github.com/codeqr/codeqr/internal/testkit"
+	"github.com/codeqr/codeqr/internal/testserver"
 )
 
 type linkEnv struct {
@@ -32,7 +33,8 @@ type linkEnv struct {
 func newLinkEnv(t *testing.T, st *store.Store) *linkEnv {
 	t.Helper()
 	ctx := context.Background()
-	ps := projects.NewService(st, nil)
+	a, srv := testserver.Run(t, st, config.Config{BaseURL: "https://go.test"}.WithDefaults(), app.Options{})
+	ps := a.Projects
 	_, key, _, err := ps.EnsureWithKey(ctx, "p1", "test", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -45,12 +47,6 @@ func newLinkEnv(t *testing.T, st *store.Store) *linkEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := config.Config{BaseURL: "https://go.test"}.WithDefaults()
-	tg := tags.NewService(st, nil)
-	s := api.New(api.Deps{Config: cfg, Store: st, Projects: ps, Tags: tg,
-		Links: links.NewService(st, events.NewWriter(nil, nil), tg, cfg)})
-	srv := httptest.NewServer(s.Handler())
-	t.Cleanup(srv.Close)
 	return &linkEnv{srv: srv, st: st, key: key, ro: ro, other: other}
 }
 
@@ -82,19 +78,7 @@ func (e *linkEnv) do(t *testing.T, method, path, key, body string) (int, []byte)
 // wantLinkError checks the status and the documented error body.
 func wantLinkError(t *testing.T, status int, body []byte, wantStatus int, wantCode, mention string) {
 	t.Helper()
-	if status != wantStatus {
-		t.Fatalf("status %d, want %d: %s", status, wantStatus, body)
-	}
-	var e struct {
-		Error struct {
-			Code    string `json:"code"`
-			Message string `json:"message"`
-			DocURL  string `json:"doc_url"`
-		} `json:"error"`
-	}
-	if err := json.Unmarshal(body, &e); err != nil || e.Error.Code != wantCode || e.Error.Message == "" || !strings.HasSuffix(e.Error.DocURL, "#"+wantCode) {
-		t.Fatalf("error body %s, want code %s", body, wantCode)
-	}
+	e := testkit.WantError(t, status, body, wantStatus, wantCode)
 	if !strings.Contains(e.Error.Message, mention) {
 		t.Fatalf("error message %q does not mention %q", e.Error.Message, mention)
 	}

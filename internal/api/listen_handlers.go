@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/codeqr/codeqr/internal/webhooks"
+	"github.com/codeqr/codeqr/internal/delivery"
 )
 
 // listenHeartbeat is how often an idle listen stream gets an SSE comment, so
@@ -15,7 +15,7 @@ const listenHeartbeat = 15 * time.Second
 
 // listenWebhook serves GET /api/webhooks/{id}/listen: the Server-Sent Events
 // stream of a `codeqr listen` session (docs/listen.md). Each delivery of the
-// webhook is one "delivery" event whose data is a webhooks.ListenMessage —
+// webhook is one "delivery" event whose data is a delivery.ListenMessage —
 // the headers and body the webhook POST would have carried. Writing and
 // flushing it counts as the delivery's success. The stream starts with a
 // "ready" event once it is registered, so a client knows deliveries can flow.
@@ -25,7 +25,7 @@ func (s *Server) listenWebhook(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if !webhooks.IsListenURL(wh.URL) {
+	if !delivery.IsListenURL(wh.URL) {
 		return unprocessable("webhook %s is not a listen webhook: create one with \"listen\": true", id)
 	}
 	if s.Listen == nil {

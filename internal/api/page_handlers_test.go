@@ -6,21 +6,20 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/codeqr/codeqr/internal/api"
+	"github.com/codeqr/codeqr/internal/app"
 	"github.com/codeqr/codeqr/internal/config"
-	"github.com/codeqr/codeqr/internal/domains"
 	"github.com/codeqr/codeqr/internal/events"
 	"github.com/codeqr/codeqr/internal/pages"
 	"github.com/codeqr/codeqr/internal/projects"
 	"github.com/codeqr/codeqr/internal/store"
 	"github.com/codeqr/codeqr/internal/store/storetest"
-	"github.com/codeqr/codeqr/internal/tags"
+	"github.com/codeqr/codeqr/internal/testkit"
+	"github.com/codeqr/codeqr/internal/testserver"
 )
 
 // pgEnv is a running API with two projects: key is p1's, otherKey p2's.
@@ -37,7 +36,8 @@ func newPgEnv(t *testing.T, st *store.Store) *pgEnv {
 	t.Helper()
 	ctx := context.Background()
 	cfg := config.Config{BaseURL: "https://go.example.com"}.WithDefaults()
-	ps := projects.NewService(st, nil)
+	a, srv := testserver.Run(t, st, cfg, app.Options{})
+	ps := a.Projects
 	p1, key, _, err := ps.EnsureWithKey(ctx, "p1", "test", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -46,15 +46,6 @@ func newPgEnv(t *testing.T, st *store.Store) *pgEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev := events.NewWriter(nil, nil)
-	tg := tags.NewService(st, nil)
-	h := api.New(api.Deps{
-		Config: cfg, Store: st, Projects: ps, Tags: tg,
-		Pages:   pages.NewService(st, ev, tg, cfg),
-		Domains: domains.NewService(st, nil),
-	}).Handler()
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
 	return &pgEnv{t: t, st: st, url: srv.URL, key: key, otherKey: other, projectID: p1.ID}
 }
 
@@ -101,16 +92,7 @@ func (e *pgEnv) must(want int, method, path, body string) json.RawMessage {
 // wantError checks the documented error body.
 func (e *pgEnv) wantError(b json.RawMessage, code string) string {
 	e.t.Helper()
-	var body struct {
-		Error struct {
-			Code    string `json:"code"`
-			Message string `json:"message"`
-			DocURL  string `json:"doc_url"`
-		} `json:"error"`
-	}
-	if err := json.Unmarshal(b, &body); err != nil {
-		e.t.Fatalf("error body %s: %v", b, err)
-	}
+	body := testkit.DecodeError(e.t, b)
 	if body.Error.Code != code || body.Error.Message == "" || !strings.HasSuffix(body.Error.DocURL, "#"+code) {
 		e.t.Fatalf("error body %s: want code %s with a message and doc_url", b, code)
 	}
@@ -348,7 +330,7 @@ func TestPagesCRUDAndEvents(t *testing.T) {
 		}
 
 		// GetBySlug finds it by its new slug only.
-		svc := pages.NewService(st, events.NewWriter(nil, nil), nil, config.Config{BaseURL: "https://go.example.com"})
+		svc := pages.NewService(st, events.NewWriter(nil, nil), nil, config.Config{BaseURL: "https://go.example.com"}, nil)
 		if got, err := svc.GetBySlug(context.Background(), "launch-2"); err != nil || got.ID != p.ID {
 			t.Fatalf("GetBySlug: %v %v", got.ID, err)
 		}

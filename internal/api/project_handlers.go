@@ -33,9 +33,6 @@ func (s *Server) updateProject(w http.ResponseWriter, r *http.Request) error {
 	}
 	p, err := s.Projects.Modify(r.Context(), projectOf(r), req)
 	if err != nil {
-		if s.Store.Dialect().IsUniqueViolation(err) {
-			return errs.Conflict("slug %q is taken", *req.Slug)
-		}
 		return err
 	}
 	writeJSON(w, http.StatusOK, p)

@@ -11,15 +11,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/codeqr/codeqr/internal/api"
+	"github.com/codeqr/codeqr/internal/app"
 	"github.com/codeqr/codeqr/internal/config"
 	"github.com/codeqr/codeqr/internal/events"
-	"github.com/codeqr/codeqr/internal/projects"
 	"github.com/codeqr/codeqr/internal/qrcodes"
 	"github.com/codeqr/codeqr/internal/qrcodes/qrtest"
 	"github.com/codeqr/codeqr/internal/store"
 	"github.com/codeqr/codeqr/internal/store/storetest"
-	"github.com/codeqr/codeqr/internal/tags"
+	"github.com/codeqr/codeqr/internal/testserver"
 )
 
 const testBaseURL = "http://qr.test"
@@ -37,7 +36,8 @@ func newQREnv(t *testing.T, st *store.Store) *qrEnv {
 	t.Helper()
 	ctx := context.Background()
 	cfg := config.Config{BaseURL: testBaseURL, WebhooksAllowHTTP: true, WebhooksAllowPrivate: true}.WithDefaults()
-	ps := projects.NewService(st, nil)
+	a, srv := testserver.Run(t, st, cfg, app.Options{})
+	ps := a.Projects
 	p1, key, _, err := ps.EnsureWithKey(ctx, "p1", "test", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -46,11 +46,6 @@ func newQREnv(t *testing.T, st *store.Store) *qrEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev := events.NewWriter(nil, nil)
-	tg := tags.NewService(st, nil)
-	h := api.New(api.Deps{Config: cfg, Store: st, Projects: ps, Tags: tg, QRCodes: qrcodes.NewService(st, ev, tg, cfg)}).Handler()
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
 	return &qrEnv{t: t, st: st, srv: srv, key: key, key2: key2, p1: p1.ID, p2: p2.ID}
 }
 

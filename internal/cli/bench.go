@@ -24,7 +24,7 @@ bench analytics needs no server: it writes into the database itself, through the
 // runBench measures a running server from the outside; see package bench.
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return errors.New(benchUsage)
+		return fmt.Errorf("bench: a mode is required\n%s", benchUsage)
 	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()

@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/codeqr/codeqr/internal/delivery"
 	"github.com/codeqr/codeqr/internal/events"
 	"github.com/codeqr/codeqr/internal/webhooks"
 )
@@ -209,7 +210,7 @@ func (s *listenSession) stream(ctx context.Context) error {
 	slots := make(chan struct{}, listenForwards)
 	backoff := 500 * time.Millisecond
 	for {
-		connected, err := s.readStream(ctx, func(m webhooks.ListenMessage) {
+		connected, err := s.readStream(ctx, func(m delivery.ListenMessage) {
 			slots <- struct{}{}
 			forwards.Add(1)
 			go func() {
@@ -239,7 +240,7 @@ func (s *listenSession) stream(ctx context.Context) error {
 
 // readStream reads one connection of the stream. It reports whether the
 // stream got as far as its "ready" event.
-func (s *listenSession) readStream(ctx context.Context, deliver func(webhooks.ListenMessage)) (bool, error) {
+func (s *listenSession) readStream(ctx context.Context, deliver func(delivery.ListenMessage)) (bool, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.server.String()+"/api/webhooks/"+url.PathEscape(s.webhookID)+"/listen", nil)
 	if err != nil {
 		return false, errStreamFatal{err}
@@ -272,7 +273,7 @@ func (s *listenSession) readStream(ctx context.Context, deliver func(webhooks.Li
 				ready = true
 				fmt.Fprintf(s.stderr, "codeqr listen: ready\n")
 			case "delivery":
-				var m webhooks.ListenMessage
+				var m delivery.ListenMessage
 				if err := json.Unmarshal([]byte(data), &m); err != nil {
 					fmt.Fprintf(s.stderr, "codeqr listen: unreadable delivery: %v\n", err)
 				} else {
@@ -298,7 +299,7 @@ func (s *listenSession) readStream(ctx context.Context, deliver func(webhooks.Li
 
 // forward POSTs one delivery to the local receiver with its original headers
 // and body, and prints the line of the event.
-func (s *listenSession) forward(ctx context.Context, m webhooks.ListenMessage) {
+func (s *listenSession) forward(ctx context.Context, m delivery.ListenMessage) {
 	outcome := func() string {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.forwardTo, strings.NewReader(m.Body))
 		if err != nil {

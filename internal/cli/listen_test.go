@@ -17,6 +17,7 @@ import (
 
 	"github.com/codeqr/codeqr/internal/store"
 	"github.com/codeqr/codeqr/internal/store/storetest"
+	"github.com/codeqr/codeqr/internal/testkit"
 	"github.com/codeqr/codeqr/internal/testserver"
 	"github.com/codeqr/codeqr/webhookverify"
 )
@@ -42,13 +43,7 @@ func (s *syncBuffer) String() string {
 // waitFor polls cond until it holds or the deadline passes.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testkit.Wait(t, 15*time.Second, what, cond)
 }
 
 type received struct {
@@ -58,25 +53,7 @@ type received struct {
 
 func call(t *testing.T, method, url, key, body string) (int, []byte) {
 	t.Helper()
-	var r io.Reader
-	if body != "" {
-		r = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, url, r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+key)
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, b
+	return testkit.API(t, nil, method, url, key, body)
 }
 
 // TestListenEndToEnd runs `codeqr listen` against a running server and a local

@@ -14,31 +14,15 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/codeqr/codeqr/internal/analytics"
-	"github.com/codeqr/codeqr/internal/api"
-	"github.com/codeqr/codeqr/internal/conversions"
-	"github.com/codeqr/codeqr/internal/domains"
-	"github.com/codeqr/codeqr/internal/events"
-	"github.com/codeqr/codeqr/internal/interactions"
-	"github.com/codeqr/codeqr/internal/links"
-	"github.com/codeqr/codeqr/internal/pageforms"
-	"github.com/codeqr/codeqr/internal/pages"
-	"github.com/codeqr/codeqr/internal/partners"
+	"github.com/codeqr/codeqr/internal/app"
 	"github.com/codeqr/codeqr/internal/projects"
-	"github.com/codeqr/codeqr/internal/qrcodes"
-	"github.com/codeqr/codeqr/internal/redirects"
-	"github.com/codeqr/codeqr/internal/rollups"
 	"github.com/codeqr/codeqr/internal/store"
-	"github.com/codeqr/codeqr/internal/tags"
-	"github.com/codeqr/codeqr/internal/tracking"
-	"github.com/codeqr/codeqr/internal/webhooks"
 )
 
-// runServe is the whole wiring of a server process, in order:
-// config → logger → database → migrations → services → delivery → HTTP →
-// signals → ordered shutdown.
+// runServe runs a server process, in order: config → logger → databases →
+// migrations → first start → the application (internal/app) → listen →
+// workers → serve → signals → ordered shutdown.
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -60,18 +44,6 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer st.Close()
-	if _, err := st.Migrate(ctx); err != nil {
-		return err
-	}
-	if err := st.CheckSchema(ctx); err != nil {
-		return err
-	}
-
-	projectSvc := projects.NewService(st, nil)
-	if err := firstStart(ctx, projectSvc, stdout); err != nil {
-		return err
-	}
-
 	// On PostgreSQL, background work (deliveries, interaction batches, cache
 	// invalidation polling) gets its own small pool, so a burst of API
 	// requests holding every connection cannot starve it. SQLite must keep its
@@ -84,75 +56,30 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		defer background.Close()
 	}
 
+	if _, err := st.Migrate(ctx); err != nil {
+		return err
+	}
+	if err := st.CheckSchema(ctx); err != nil {
+		return err
+	}
+	if err := firstStart(ctx, projects.NewService(st, nil), stdout); err != nil {
+		return err
+	}
+
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-
-	deliverer := webhooks.NewDeliverer(background, cfg, logger, registry)
-	notifier := webhooks.NewNotifier(st, cfg, logger) // nil without --smtp-addr
-	deliverer.OnDisable(notifier.Disabled)
-	if err := webhooks.RegisterQueueMetrics(registry, background, logger); err != nil {
-		return fmt.Errorf("metrics: %w", err)
-	}
-	recoverer := webhooks.NewRecoverer(background, deliverer.Notify, logger)
-	pruner := webhooks.NewPruner(background, cfg.DeliveryLogRetention, logger)
-	retention := interactions.NewRetention(background, cfg.InteractionsRetention, logger)
-	eventWriter := events.NewWriter(deliverer.Notify, nil)
-	tagSvc := tags.NewService(st, nil)
-	resolver := redirects.NewResolver(background, redirects.ResolverOptions{Logger: logger})
-	linkSvc := links.NewService(st, eventWriter, tagSvc, cfg).WithInvalidator(resolver)
-	enricher, err := tracking.New(tracking.Options{TrustedProxies: cfg.TrustedProxies, GeoIPDB: cfg.GeoIPDB})
+	a, err := app.New(app.Options{Config: cfg, Store: st, Background: background, Logger: logger, Registry: registry})
 	if err != nil {
-		return fmt.Errorf("geoip-db: %w", err)
+		return err
 	}
-	defer enricher.Close()
-	pageSvc := pages.NewService(st, eventWriter, tagSvc, cfg)
-	qrSvc := qrcodes.NewService(st, eventWriter, tagSvc, cfg).WithLogger(logger).WithInvalidator(resolver)
-	dedupe := cfg.DedupeWindow
-	if dedupe == 0 {
-		dedupe = -1 // disabled
-	}
-	pipeline := interactions.New(background, eventWriter, interactions.Options{
-		FlushInterval: cfg.FlushInterval, DedupeWindow: dedupe, Logger: logger,
-		Links: interactions.LinkLoader(linkSvc), QRCodes: interactions.QRCodeLoader(qrSvc),
-		Pages: pages.ViewLoader(pageSvc),
-	})
-	// Hosted pages are served from memory; changes on this node and on others
-	// (polled by the resolver) drop cached pages.
-	pageViewer := pages.NewViewer(pageSvc, pipeline, enricher, redirects.NotFound, logger)
-	pageSvc.WithInvalidator(pageViewer.Invalidator())
-	resolver.Also(pageViewer.Invalidator())
-	conversionSvc := conversions.NewService(st, eventWriter, conversions.Options{
-		Links: linkSvc, QRCodes: qrSvc, Pages: pageSvc, Flusher: pipeline, Logger: logger})
-	// Closed when shutdown begins, to end long-lived streams (see below).
-	draining := make(chan struct{})
-	server := api.New(api.Deps{
-		Draining:    draining,
-		Logger:      logger,
-		Config:      cfg,
-		Store:       st,
-		Projects:    projectSvc,
-		Tags:        tagSvc,
-		Links:       linkSvc,
-		QRCodes:     qrSvc,
-		Pages:       pageSvc,
-		Domains:     domains.NewService(st, nil),
-		Webhooks:    webhooks.NewService(st, eventWriter, tagSvc, cfg).WithNotify(deliverer.Notify).WithRecoveryNotify(recoverer.Notify),
-		Metrics:     promhttp.HandlerFor(registry, promhttp.HandlerOpts{}),
-		Public:      redirects.NewHandler(resolver, pipeline, enricher, cfg, logger),
-		PageViews:   pageViewer,
-		Conversions: conversionSvc,
-		Listen:      deliverer.ListenHub(),
-		Partners:    partners.NewService(st, eventWriter, linkSvc, cfg),
-		PageForms:   pageforms.NewHandler(st, conversionSvc, pageSvc, pipeline, enricher, cfg, logger),
-		Analytics:   analytics.NewService(st),
-	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
+		_ = a.Stop(ctx)
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	httpServer := &http.Server{
-		Handler:           server.Handler(),
+		Handler:           a.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -161,77 +88,41 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	// Shutdown waits for active requests; a `codeqr listen` stream never ends
 	// by itself, so it is told to end when shutdown starts.
-	httpServer.RegisterOnShutdown(func() { close(draining) })
+	httpServer.RegisterOnShutdown(a.BeginDrain)
 
-	if err := deliverer.Start(ctx); err != nil {
+	if err := a.Start(ctx); err != nil {
+		ln.Close()
 		return err
 	}
-	if err := resolver.Start(ctx); err != nil {
-		deliverer.Stop()
-		return err
-	}
-	defer resolver.Stop()
-	// Recovery and pruning stop before the deliverer (deferred calls run last
-	// in, first out, and deliverer.Stop is explicit below); both are safe to
-	// stop twice.
-	if err := recoverer.Start(ctx); err != nil {
-		deliverer.Stop()
-		return err
-	}
-	defer recoverer.Stop()
-	if err := pruner.Start(ctx); err != nil {
-		deliverer.Stop()
-		return err
-	}
-	defer pruner.Stop()
-	if err := retention.Start(ctx); err != nil {
-		deliverer.Stop()
-		return err
-	}
-	defer retention.Stop(context.Background())
-	defer notifier.Wait()
-	// Rollups of data written before they existed, before any new write.
-	if n, err := rollups.Backfill(ctx, background); err != nil {
-		deliverer.Stop()
-		return err
-	} else if n > 0 {
-		logger.Info("codeqr: analytics rollups filled from raw rows", "projects", n)
-	}
-	pipeline.Start()
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- httpServer.Serve(ln) }()
 	logger.Info("codeqr: serving", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "database", st.Dialect().Name(), "version", Version)
 
+	var httpErr error
 	select {
 	case <-ctx.Done():
+		logger.Info("codeqr: shutting down")
+		// Stop taking requests first, so every event they wrote is committed.
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := httpServer.Shutdown(shutdownCtx); err != nil {
+			logger.Warn("codeqr: http shutdown", "err", err)
+		}
 	case err := <-serveErr:
 		if !errors.Is(err, http.ErrServerClosed) {
-			if err := pipeline.Stop(context.Background()); err != nil {
-				logger.Error("codeqr: write buffered interactions", "err", err)
-			}
-			deliverer.Stop()
-			return fmt.Errorf("http: %w", err)
+			httpErr = fmt.Errorf("http: %w", err)
 		}
 	}
-	logger.Info("codeqr: shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	// Stop taking requests first, so every event they wrote is committed, then
-	// let in-flight deliveries finish or hand them back.
-	if err := httpServer.Shutdown(shutdownCtx); err != nil {
-		logger.Warn("codeqr: http shutdown", "err", err)
-	}
-	// Then write every buffered interaction (and its events), before the
-	// deliverer stops — with a fresh deadline, whatever the HTTP drain used.
+	// Then stop the workers in reverse order — the interactions pipeline
+	// writes every buffered interaction (and its events) before the deliverer
+	// stops — under a fresh deadline, whatever the HTTP drain used. Stop logs
+	// each failure itself.
 	drainCtx, cancelDrain := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancelDrain()
-	if err := pipeline.Stop(drainCtx); err != nil {
-		logger.Error("codeqr: write buffered interactions", "err", err)
+	_ = a.Stop(drainCtx)
+	if httpErr != nil {
+		return httpErr
 	}
-	recoverer.Stop()
-	pruner.Stop()
-	_ = retention.Stop(context.Background()) // never fails
-	deliverer.Stop()
 	logger.Info("codeqr: stopped")
 	return nil
 }

@@ -73,7 +73,8 @@ func NewService(st *store.Store, ev *events.Writer, o Options) *Service {
 	return &Service{st: st, ev: ev, opt: o, now: now}
 }
 
-// Customer is the customer object of webhooks.md §3.5.
+// Customer is the customer object of lead.created and sale.created events
+// (docs/webhooks.md).
 type Customer struct {
 	ID         string    `json:"id"`
 	ExternalID string    `json:"externalId"`
@@ -96,7 +97,7 @@ type Attribution struct {
 	Interaction *tracking.Interaction `json:"interaction"`
 }
 
-// CustomerDetail is a customer as GET /api/customers shows it: the §3.5
+// CustomerDetail is a customer as GET /api/customers shows it: the Customer
 // object plus attribution and totals over all their leads and sales.
 type CustomerDetail struct {
 	Customer
@@ -140,7 +141,7 @@ type Sale struct {
 	CreatedAt        time.Time       `json:"createdAt"`
 }
 
-// LeadEventData is the data of lead.created (§3.5); exported so that the
+// LeadEventData is the data of lead.created (docs/webhooks.md); exported so that the
 // webhook test samples are built from this very type.
 type LeadEventData struct {
 	EventName   string                `json:"eventName"`
@@ -160,7 +161,7 @@ type SaleObject struct {
 	InvoiceID        *string `json:"invoiceId"`
 }
 
-// SaleEventData is the data of sale.created (§3.5); exported so that the
+// SaleEventData is the data of sale.created (docs/webhooks.md); exported so that the
 // webhook test samples are built from this very type.
 type SaleEventData struct {
 	EventName   string                `json:"eventName"`

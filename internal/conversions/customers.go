@@ -138,9 +138,6 @@ func (s *Service) saleByInvoice(ctx context.Context, q store.Querier, projectID,
 click_id, link_id, qrcode_id, page_id, metadata, created_at FROM sales WHERE project_id = $1 AND invoice_id = $2`, projectID, invoiceID).
 		Scan(&sl.ID, &customerID, &lead, &sl.EventName, &sl.Amount, &sl.Currency, &sl.PaymentProcessor, &invoice,
 			&click, &link, &qr, &page, &meta, &created)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Sale{}, store.ErrNotFound
-	}
 	if err != nil {
 		return Sale{}, fmt.Errorf("conversions: read sale: %w", err)
 	}

@@ -4,26 +4,20 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/codeqr/codeqr/internal/api"
+	"github.com/codeqr/codeqr/internal/app"
 	"github.com/codeqr/codeqr/internal/config"
-	"github.com/codeqr/codeqr/internal/conversions"
 	"github.com/codeqr/codeqr/internal/events"
 	"github.com/codeqr/codeqr/internal/interactions"
-	"github.com/codeqr/codeqr/internal/links"
-	"github.com/codeqr/codeqr/internal/pages"
 	"github.com/codeqr/codeqr/internal/projects"
-	"github.com/codeqr/codeqr/internal/qrcodes"
-	"github.com/codeqr/codeqr/internal/redirects"
 	"github.com/codeqr/codeqr/internal/store"
-	"github.com/codeqr/codeqr/internal/tags"
+	"github.com/codeqr/codeqr/internal/testkit"
+	"github.com/codeqr/codeqr/internal/testserver"
 	"github.com/codeqr/codeqr/internal/tracking"
 )
 
@@ -31,7 +25,7 @@ const domain = "go.test"
 
 const iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
 
-// env is the whole server (API and public redirects) on one database. The
+// env is the whole application (app.New, started) on one database. The
 // interactions pipeline flushes only every hour, so every interaction is still
 // buffered when a conversion refers to it, unless a test flushes.
 type env struct {
@@ -47,8 +41,10 @@ type env struct {
 func newEnv(t testing.TB, st *store.Store) *env {
 	t.Helper()
 	ctx := context.Background()
-	cfg := config.Config{BaseURL: "http://" + domain}.WithDefaults()
-	ps := projects.NewService(st, nil)
+	cfg := config.Config{BaseURL: "http://" + domain, FlushInterval: time.Hour,
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}.WithDefaults()
+	a, srv := testserver.Run(t, st, cfg, app.Options{})
+	ps := a.Projects
 	p1, k1, _, err := ps.EnsureWithKey(ctx, "p1", "test", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -61,32 +57,9 @@ func newEnv(t testing.TB, st *store.Store) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev := events.NewWriter(nil, nil)
-	tg := tags.NewService(st, nil)
-	res := redirects.NewResolver(st, redirects.ResolverOptions{})
-	if err := res.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(res.Stop)
-	qr := qrcodes.NewService(st, ev, tg, cfg).WithInvalidator(res)
-	ls := links.NewService(st, ev, tg, cfg).WithInvalidator(res)
-	pg := pages.NewService(st, ev, tg, cfg)
-	pipe := interactions.New(st, ev, interactions.Options{FlushInterval: time.Hour, DedupeWindow: -1,
-		Links: interactions.LinkLoader(ls), QRCodes: interactions.QRCodeLoader(qr)})
-	pipe.Start()
-	t.Cleanup(func() { _ = pipe.Stop(context.Background()) })
-	enr, err := tracking.New(tracking.Options{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	conv := conversions.NewService(st, ev, conversions.Options{Links: ls, QRCodes: qr, Pages: pg, Flusher: pipe})
-	a := api.New(api.Deps{Config: cfg, Store: st, Projects: ps, Tags: tg, Links: ls, QRCodes: qr, Pages: pg,
-		Conversions: conv, Public: redirects.NewHandler(res, pipe, enr, cfg, nil)})
-	srv := httptest.NewServer(a.Handler())
-	t.Cleanup(srv.Close)
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
-	return &env{st: st, srv: srv, client: client, pipe: pipe, p1: p1.ID, p2: p2.ID, key1: k1, key2: k2, keyNoConvert: k3}
+	client := testkit.NoRedirects()
+	client.Transport = &http.Transport{MaxIdleConnsPerHost: 64}
+	return &env{st: st, srv: srv, client: client, pipe: a.Interactions, p1: p1.ID, p2: p2.ID, key1: k1, key2: k2, keyNoConvert: k3}
 }
 
 // open requests a short link like a browser on an iPhone behind 8.8.8.8.
@@ -110,16 +83,8 @@ func (e *env) open(t testing.TB, path string) *http.Response {
 
 func (e *env) api(t testing.TB, method, path, key, body string) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequest(method, e.srv.URL+path, strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+key)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := e.client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	status, b := testkit.API(t, e.client, method, e.srv.URL+path, key, body)
+	return status, string(b)
 }
 
 // mustAPI calls the API and decodes a wanted answer into out.

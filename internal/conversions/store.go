@@ -40,9 +40,6 @@ func scanInteraction(row interface{ Scan(...any) error }) (origin, error) {
 		&lat, &lon, &in.Device, &in.DeviceVendor, &in.DeviceModel, &in.Browser, &in.BrowserVersion, &in.Engine,
 		&in.EngineVersion, &in.OS, &in.OSVersion, &in.CPUArchitecture, &in.UA, &in.Bot, &in.QR, &in.Referer,
 		&in.RefererURL, &created)
-	if errors.Is(err, sql.ErrNoRows) {
-		return origin{}, store.ErrNotFound
-	}
 	if err != nil {
 		return origin{}, fmt.Errorf("conversions: scan interaction: %w", err)
 	}
@@ -111,9 +108,6 @@ func scanCustomer(row interface{ Scan(...any) error }) (customerRow, error) {
 	)
 	err := row.Scan(&c.ID, &c.ExternalID, &name, &email, &avatar, &country, &click, &link, &qr, &page,
 		&c.Leads, &c.Sales, &c.SaleAmount, &created, &updated)
-	if errors.Is(err, sql.ErrNoRows) {
-		return customerRow{}, store.ErrNotFound
-	}
 	if err != nil {
 		return customerRow{}, fmt.Errorf("conversions: scan customer: %w", err)
 	}
@@ -234,16 +228,13 @@ func bumpResource(ctx context.Context, tx *store.Tx, projectID string, o origin,
 // resources loads the referral resource of o as q sees it (counters as of now
 // in the transaction); a deleted resource is null.
 func (s *Service) resources(ctx context.Context, q store.Querier, projectID string, o origin) (link, qrcode, page any, err error) {
-	notFound := func(err error) bool {
-		return errors.Is(err, store.ErrNotFound) || errs.KindOf(err) == errs.KindNotFound
-	}
 	switch {
 	case o.linkID != nil && s.opt.Links != nil:
 		l, err := s.opt.Links.GetIn(ctx, q, projectID, *o.linkID)
 		if err == nil {
 			return l, nil, nil, nil
 		}
-		if !notFound(err) {
+		if errs.KindOf(err) != errs.KindNotFound {
 			return nil, nil, nil, err
 		}
 	case o.qrcodeID != nil && s.opt.QRCodes != nil:
@@ -251,7 +242,7 @@ func (s *Service) resources(ctx context.Context, q store.Querier, projectID stri
 		if err == nil {
 			return nil, c, nil, nil
 		}
-		if !notFound(err) {
+		if errs.KindOf(err) != errs.KindNotFound {
 			return nil, nil, nil, err
 		}
 	case o.pageID != nil && s.opt.Pages != nil:
@@ -259,7 +250,7 @@ func (s *Service) resources(ctx context.Context, q store.Querier, projectID stri
 		if err == nil {
 			return nil, nil, p, nil
 		}
-		if !notFound(err) {
+		if errs.KindOf(err) != errs.KindNotFound {
 			return nil, nil, nil, err
 		}
 	}

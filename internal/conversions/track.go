@@ -2,7 +2,6 @@ package conversions
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -256,7 +255,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CON
 func firstLeadOf(ctx context.Context, q store.Querier, customerID string) (*string, error) {
 	var id string
 	err := q.QueryRowContext(ctx, "SELECT id FROM leads WHERE customer_id = $1 ORDER BY created_at, id LIMIT 1", customerID).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {

@@ -15,7 +15,8 @@ import (
 	"github.com/codeqr/codeqr/internal/ids"
 )
 
-// Limits of the track endpoints (issue 4).
+// Limits of POST /api/track/lead and /api/track/sale; a longer or larger
+// field is refused with a 422 naming it.
 const (
 	MaxEventName    = 255
 	MaxExternalID   = 100

@@ -5,7 +5,6 @@ package domains
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"net"
@@ -93,7 +92,7 @@ func (s *Service) Create(ctx context.Context, projectID, baseDomain string, req 
 			d.ID, projectID, d.Slug, store.Millis(now))
 		return err
 	})
-	if s.st.Dialect().IsUniqueViolation(err) {
+	if errors.Is(err, store.ErrUniqueViolation) {
 		return Domain{}, errs.Conflict("domain %s is already in use", slug)
 	}
 	if err != nil {
@@ -150,7 +149,7 @@ func (s *Service) Delete(ctx context.Context, projectID, id string) error {
 		var slug string
 		err := tx.QueryRowContext(ctx, "SELECT slug FROM domains WHERE id = $1 AND project_id = $2", id, projectID).Scan(&slug)
 		if err != nil {
-			if errors.Is(err, sql.ErrNoRows) {
+			if errors.Is(err, store.ErrNotFound) {
 				return errs.NotFound("domain %s not found", truncate(id))
 			}
 			return fmt.Errorf("domains: delete: %w", err)

@@ -6,8 +6,6 @@ package errs
 import (
 	"errors"
 	"fmt"
-
-	"github.com/codeqr/codeqr/internal/store"
 )
 
 // Kind classifies a failure the caller can do something about.
@@ -56,15 +54,16 @@ func TooLarge(format string, args ...any) error {
 	return &Error{Kind: KindTooLarge, Message: fmt.Sprintf(format, args...)}
 }
 
-// KindOf returns the kind of err, treating store.ErrNotFound as KindNotFound,
-// and 0 for unexpected errors.
+// ErrNotFound is the bare "not found" of a lookup that has no better message.
+// The store returns it (as store.ErrNotFound) for a missing row, so this
+// package needs to know nothing of the store.
+var ErrNotFound error = &Error{Kind: KindNotFound, Message: "not found"}
+
+// KindOf returns the kind of err, and 0 for unexpected errors.
 func KindOf(err error) Kind {
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Kind
-	}
-	if errors.Is(err, store.ErrNotFound) {
-		return KindNotFound
 	}
 	return 0
 }

@@ -7,7 +7,7 @@ import (
 	"github.com/codeqr/codeqr/internal/tracking"
 )
 
-// Interaction is the interaction object of webhooks.md §3.4.
+// Interaction is the interaction object of events (docs/webhooks.md).
 type Interaction = tracking.Interaction
 
 // Enricher turns a public request into an Interaction (client IP, geo, device,

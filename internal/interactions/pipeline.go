@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/codeqr/codeqr/internal/events"
+	"github.com/codeqr/codeqr/internal/startstop"
 	"github.com/codeqr/codeqr/internal/store"
 )
 
@@ -68,8 +69,8 @@ type Options struct {
 	FlushInterval time.Duration // default 100ms
 	MaxBatch      int           // flush early at this many records; default 1000
 	MaxBuffered   int           // Record blocks beyond this (backpressure); default 200000
-	// DedupeWindow: a repeat within it is not counted. 0 means the default
-	// (1h); a negative value disables dedupe.
+	// DedupeWindow: a repeat within it is not counted. Zero (or negative)
+	// disables dedupe, as in config.Config; the CLI's default is 1h.
 	DedupeWindow time.Duration
 	DedupeSize   int // entries per dedupe generation; default 1<<20
 	Links        Loader
@@ -90,11 +91,9 @@ type Pipeline struct {
 	space   *sync.Cond
 	buf     []Record
 	kick    chan struct{}
-	stop    chan struct{}
-	done    chan struct{}
-	started bool
 	stopped bool
-	flushMu sync.Mutex // one flush at a time
+	svc     startstop.Service // the flusher
+	flushMu sync.Mutex        // one flush at a time
 }
 
 // New returns a Pipeline; call Start to run its flusher and Stop to drain it.
@@ -108,14 +107,11 @@ func New(st *store.Store, ev *events.Writer, o Options) *Pipeline {
 	if o.MaxBuffered <= 0 {
 		o.MaxBuffered = 200000
 	}
-	if o.DedupeWindow == 0 {
-		o.DedupeWindow = time.Hour
-	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	p := &Pipeline{st: st, ev: ev, opt: o, dedup: newDeduper(o.DedupeWindow, o.DedupeSize), log: o.Logger,
-		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+		kick: make(chan struct{}, 1)}
 	p.space = sync.NewCond(&p.mu)
 	return p
 }
@@ -149,46 +145,44 @@ func (p *Pipeline) Pending() int {
 	return len(p.buf)
 }
 
-// Start runs the flusher until Stop.
-func (p *Pipeline) Start() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.started {
-		return
+// Start runs the flusher until Stop. The flusher ignores ctx's end (it keeps
+// ctx's values only): interactions recorded while the server drains its HTTP
+// requests must still be written, and Stop drains what is left. It fails if
+// the Pipeline was started or stopped before.
+func (p *Pipeline) Start(ctx context.Context) error {
+	if err := p.svc.Start(context.WithoutCancel(ctx), p.run); err != nil {
+		return fmt.Errorf("interactions: %w", err)
 	}
-	p.started = true
-	go p.run()
+	return nil
 }
 
-func (p *Pipeline) run() {
-	defer close(p.done)
+func (p *Pipeline) run(ctx context.Context) {
 	t := time.NewTicker(p.opt.FlushInterval)
 	defer t.Stop()
 	for {
 		select {
-		case <-p.stop:
+		case <-ctx.Done():
 			return
 		case <-t.C:
 		case <-p.kick:
 		}
-		if err := p.Flush(context.Background()); err != nil {
+		if err := p.Flush(ctx); err != nil && ctx.Err() == nil {
 			p.log.Error("interactions: flush failed; will retry", "err", err, "pending", p.Pending())
 		}
 	}
 }
 
-// Stop ends the flusher and writes everything buffered, retrying until ctx ends.
+// Stop ends the flusher and writes everything buffered, retrying until ctx
+// ends; ctx bounds the whole drain. A flush the flusher was doing when Stop
+// came is cancelled and its records written by the drain. It is safe before
+// Start and more than once.
 func (p *Pipeline) Stop(ctx context.Context) error {
 	p.mu.Lock()
-	started := p.started
-	if started && !p.stopped {
-		close(p.stop)
-	}
 	p.stopped = true
 	p.space.Broadcast()
 	p.mu.Unlock()
-	if started {
-		<-p.done
+	if err := p.svc.Stop(ctx); err != nil {
+		return fmt.Errorf("interactions: stop with %d unwritten: %w", p.Pending(), err)
 	}
 	for {
 		err := p.Flush(ctx)
@@ -198,10 +192,12 @@ func (p *Pipeline) Stop(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return fmt.Errorf("interactions: stop with %d unwritten: %w", p.Pending(), errors.Join(err, ctx.Err()))
 		}
+		t := time.NewTimer(50 * time.Millisecond)
 		select {
 		case <-ctx.Done():
-		case <-time.After(50 * time.Millisecond):
+		case <-t.C:
 		}
+		t.Stop()
 	}
 }
 

@@ -40,7 +40,9 @@ func TestStopFlushesEverything(t *testing.T) {
 			t.Fatal(err)
 		}
 		pipe := interactions.New(st, events.NewWriter(nil, nil), interactions.Options{FlushInterval: time.Hour, MaxBatch: 700})
-		pipe.Start()
+		if err := pipe.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
 		const n = 2500
 		for i := range n {
 			pipe.Record(interactions.Record{Kind: interactions.KindClick, ProjectID: p.ID, ResourceID: linkID,

@@ -62,10 +62,12 @@ func (r *Retention) Start(ctx context.Context) error {
 	return nil
 }
 
-// Stop stops pruning and waits for the batch in progress. It is safe before
-// Start and more than once.
-func (r *Retention) Stop(context.Context) error {
-	r.svc.Stop()
+// Stop stops pruning and waits for the batch in progress (or until ctx
+// ends). It is safe before Start and more than once.
+func (r *Retention) Stop(ctx context.Context) error {
+	if err := r.svc.Stop(ctx); err != nil {
+		return fmt.Errorf("interactions: retention: %w", err)
+	}
 	return nil
 }
 

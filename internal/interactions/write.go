@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -196,7 +195,7 @@ func (p *Pipeline) writeGroup(ctx context.Context, tx *store.Tx, g *group) error
 		return nil
 	}
 	snap, err := load(ctx, tx, g.projectID, g.id)
-	if isNotFound(err) {
+	if errs.KindOf(err) == errs.KindNotFound {
 		return nil // deleted since the request: the rows stay, nothing to deliver
 	}
 	if err != nil {
@@ -269,11 +268,4 @@ WHERE w.project_id = $3`, string(t), g.id, g.projectID)
 		botHook = botHook || bots
 	}
 	return anyHook, botHook, rows.Err()
-}
-
-func isNotFound(err error) bool {
-	if err == nil {
-		return false
-	}
-	return errors.Is(err, store.ErrNotFound) || errs.KindOf(err) == errs.KindNotFound
 }

@@ -33,7 +33,7 @@ func scanRecord(row scanner) (record, error) {
 		&l.Proxy, &title, &desc, &image, &video, &l.Rewrite, &l.DoIndex, &ios, &android, &geo, &l.PublicStats, &l.TrackConversion,
 		&comments, &src, &med, &camp, &term, &content, &partner,
 		&l.Clicks, &l.Leads, &l.Sales, &l.SaleAmount, &lastClicked, &created, &updated)
-	if errors.Is(err, sql.ErrNoRows) {
+	if errors.Is(err, store.ErrNotFound) {
 		return record{}, errs.NotFound("link not found")
 	}
 	if err != nil {
@@ -139,7 +139,7 @@ func (s *Service) insert(ctx context.Context, tx *store.Tx, r record) error {
 		return err
 	}
 	_, err = tx.ExecContext(ctx, "INSERT INTO links ("+columns+") VALUES ("+store.Placeholders(1, len(args))+")", args...)
-	if s.st.Dialect().IsUniqueViolation(err) {
+	if errors.Is(err, store.ErrUniqueViolation) {
 		return errs.Conflict("a link with this key or externalId already exists")
 	}
 	if err != nil {
@@ -167,7 +167,7 @@ WHERE id = $29 AND project_id = $30`,
 		l.DoIndex, str(l.IOS), str(l.Android), geo, l.PublicStats, l.TrackConversion, str(l.Comments),
 		str(l.UTMSource), str(l.UTMMedium), str(l.UTMCampaign), str(l.UTMTerm), str(l.UTMContent), str(l.PartnerID), store.Millis(l.UpdatedAt),
 		l.ID, l.ProjectID)
-	if s.st.Dialect().IsUniqueViolation(err) {
+	if errors.Is(err, store.ErrUniqueViolation) {
 		return errs.Conflict("a link with this key or externalId already exists")
 	}
 	if err != nil {

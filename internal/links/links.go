@@ -1,4 +1,4 @@
-// Package links owns short links: their wire object (webhooks.md §3.1), their
+// Package links owns short links: their wire object (docs/webhooks.md), their
 // validation, and every way to write them (single, bulk, upsert, and
 // CreateInTx for other packages' transactions).
 //
@@ -11,7 +11,6 @@ package links
 import (
 	"cmp"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -99,19 +98,14 @@ type Service struct {
 	inv cache.Invalidator
 }
 
-// NewService returns a Service.
-func NewService(st *store.Store, ev *events.Writer, tg *tags.Service, cfg config.Config) *Service {
-	return &Service{st: st, ev: ev, tg: tg, cfg: cfg, now: time.Now, inv: cache.Nop{}}
-}
-
-// WithInvalidator makes every committed change drop the link from the
-// redirect cache of this process (by id, so a moved key is dropped too, and by
-// its domain and key, so a cached "unknown key" goes on create), and returns s.
-func (s *Service) WithInvalidator(inv cache.Invalidator) *Service {
-	if inv != nil {
-		s.inv = inv
+// NewService returns a Service. Every committed change is told to inv (the
+// process's cache.Bus; nil for none): by id, so a moved key is dropped too,
+// and by its domain and key, so a cached "unknown key" goes on create.
+func NewService(st *store.Store, ev *events.Writer, tg *tags.Service, cfg config.Config, inv cache.Invalidator) *Service {
+	if inv == nil {
+		inv = cache.Nop{}
 	}
-	return s
+	return &Service{st: st, ev: ev, tg: tg, cfg: cfg, now: time.Now, inv: inv}
 }
 
 // invalidate schedules the cache invalidation of l for after tx commits.
@@ -341,9 +335,6 @@ func (s *Service) match(ctx context.Context, tx *store.Tx, projectID string, req
 		err = tx.QueryRowContext(ctx, "SELECT id FROM links WHERE project_id = $1 AND domain = $2 AND key = $3", projectID, domain, *req.Key).Scan(&id)
 	default:
 		err = tx.QueryRowContext(ctx, "SELECT id FROM links WHERE project_id = $1 AND url = $2 ORDER BY created_at, id LIMIT 1", projectID, req.URL).Scan(&id)
-	}
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", store.ErrNotFound
 	}
 	return id, err
 }
@@ -645,7 +636,7 @@ func (s *Service) checkExternalID(ctx context.Context, tx *store.Tx, projectID, 
 	}
 	var other string
 	err := tx.QueryRowContext(ctx, "SELECT id FROM links WHERE project_id = $1 AND external_id = $2 AND id <> $3", projectID, *ext, selfID).Scan(&other)
-	if errors.Is(err, sql.ErrNoRows) {
+	if errors.Is(err, store.ErrNotFound) {
 		return nil
 	}
 	if err != nil {

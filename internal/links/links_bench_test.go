@@ -35,7 +35,7 @@ func BenchmarkCreate(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			svc := links.NewService(st, events.NewWriter(nil, nil), tags.NewService(st, nil), testCfg)
+			svc := links.NewService(st, events.NewWriter(nil, nil), tags.NewService(st, nil), testCfg, nil)
 			b.ReportAllocs()
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {

@@ -44,7 +44,7 @@ func newEnv(t *testing.T, st *store.Store) env {
 		t.Fatal(err)
 	}
 	tg := tags.NewService(st, nil)
-	return env{st: st, svc: links.NewService(st, events.NewWriter(nil, tickingClock()), tg, testCfg), tags: tg, project: p1.ID, other: p2.ID}
+	return env{st: st, svc: links.NewService(st, events.NewWriter(nil, tickingClock()), tg, testCfg, nil), tags: tg, project: p1.ID, other: p2.ID}
 }
 
 // tickingClock advances 1 ms per call, so events sort by created_at in the

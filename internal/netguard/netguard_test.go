@@ -25,6 +25,20 @@ func TestAllowed(t *testing.T) {
 	}
 }
 
+// The ranges listed for the reader outside 2000::/3 need no rule of their own:
+// they lie outside global6, so their addresses are refused.
+func TestBlockedOutside6AreOutsideGlobal6(t *testing.T) {
+	t.Parallel()
+	for _, p := range blockedOutside6 {
+		if global6.Overlaps(p) {
+			t.Errorf("%s overlaps %s: it needs a rule in blocked6", p, global6)
+		}
+		if Allowed(p.Addr()) {
+			t.Errorf("%s (in %s) should be blocked", p.Addr(), p)
+		}
+	}
+}
+
 func TestCheckURL(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()

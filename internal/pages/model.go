@@ -13,7 +13,7 @@ import (
 	"github.com/codeqr/codeqr/internal/shortlinks"
 )
 
-// Page is the wire object of webhooks.md §3.3, used by the API and in the
+// Page is the page object (docs/webhooks.md), used by the API and in the
 // page.* event payloads.
 type Page struct {
 	ID          string    `json:"id"`

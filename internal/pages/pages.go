@@ -28,14 +28,19 @@ type Service struct {
 	ev  *events.Writer
 	cfg config.Config
 	now func() time.Time
-	inv cache.Invalidator // nil: no page cache to keep correct
+	inv cache.Invalidator
 }
 
 // NewService returns a Service. Pages carry no tags; tg is accepted so that
-// every resource service is wired the same way.
-func NewService(st *store.Store, ev *events.Writer, tg *tags.Service, cfg config.Config) *Service {
+// every resource service is wired the same way. Every committed change is
+// told to inv (the process's cache.Bus, which keeps the hosted-page cache
+// correct; nil for none), by id, so a changed slug drops the old one too.
+func NewService(st *store.Store, ev *events.Writer, tg *tags.Service, cfg config.Config, inv cache.Invalidator) *Service {
 	_ = tg
-	return &Service{st: st, ev: ev, cfg: cfg, now: time.Now}
+	if inv == nil {
+		inv = cache.Nop{}
+	}
+	return &Service{st: st, ev: ev, cfg: cfg, now: time.Now, inv: inv}
 }
 
 // CreateRequest is the body of POST /api/pages. Slug may be left out: one is
@@ -308,23 +313,16 @@ func (s *Service) Delete(ctx context.Context, projectID, id string) error {
 
 func (s *Service) emit(ctx context.Context, tx *store.Tx, t events.Type, p Page) error {
 	_, err := s.ev.Emit(ctx, tx, events.Event{ProjectID: p.ProjectID, Type: t, Data: map[string]Page{"page": p}})
-	if err == nil && s.inv != nil {
-		// Every change emits, so this is also where the page cache of this
-		// node learns of it (by id: a changed slug drops the old one too).
+	if err == nil {
+		// Every change emits, so this is also where the caches of this node
+		// learn of it.
 		tx.AfterCommit(func() { s.inv.Invalidate(p.ID, "", p.Slug) })
 	}
 	return err
 }
 
-// WithInvalidator makes every committed change drop the page from the page
-// cache of this process (see Viewer.Invalidator), and returns s.
-func (s *Service) WithInvalidator(inv cache.Invalidator) *Service {
-	s.inv = inv
-	return s
-}
-
 func (s *Service) slugConflict(err error, slug string) error {
-	if s.st.Dialect().IsUniqueViolation(err) {
+	if errors.Is(err, store.ErrUniqueViolation) {
 		return errs.Conflict("slug %q is already taken", slug)
 	}
 	return fmt.Errorf("pages: write: %w", err)
@@ -351,9 +349,6 @@ func (s *Service) scanOne(row interface{ Scan(...any) error }) (Page, error) {
 		created, updated int64
 	)
 	err := row.Scan(&p.ID, &p.ProjectID, &p.Slug, &p.Title, &desc, &blocks, &form, &theme, &p.Published, &p.Views, &p.Leads, &created, &updated)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Page{}, store.ErrNotFound
-	}
 	if err != nil {
 		return Page{}, fmt.Errorf("pages: scan: %w", err)
 	}
@@ -434,4 +429,13 @@ func DeriveSlug(title string) string {
 		base = "page"
 	}
 	return base + "-" + strings.ToLower(ids.Random(6))
+}
+
+// GetIn is Get through q (a transaction of the caller).
+func (s *Service) GetIn(ctx context.Context, q store.Querier, projectID, id string) (Page, error) {
+	p, err := s.scanOne(q.QueryRowContext(ctx, "SELECT "+columns+" FROM pages WHERE id = $1 AND project_id = $2", id, projectID))
+	if errors.Is(err, store.ErrNotFound) {
+		return Page{}, errs.NotFound("page %s not found", truncate(id))
+	}
+	return p, err
 }

@@ -48,7 +48,8 @@ const (
 	maxKeyTries = 20
 )
 
-// Partner is the wire object of webhooks.md §3.6.
+// Partner is the partner object of the API and of partner.* events
+// (docs/webhooks.md).
 type Partner struct {
 	ID        string    `json:"id"`
 	Name      string    `json:"name"`
@@ -160,13 +161,13 @@ func (s *Service) Create(ctx context.Context, projectID string, req CreateReques
 		if err == nil {
 			return errs.Conflict("a partner with email %q is already enrolled in this program", p.Email)
 		}
-		if !errors.Is(err, sql.ErrNoRows) {
+		if !errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("partners: check email: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO partners (id, project_id, name, email, image, country, status, enrolled_at, created_at, updated_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)`,
 			p.ID, projectID, p.Name, p.Email, store.StringOrNil(p.Image), store.StringOrNil(p.Country), p.Status, enrolledAt, store.Millis(now)); err != nil {
-			if s.st.Dialect().IsUniqueViolation(err) {
+			if errors.Is(err, store.ErrUniqueViolation) {
 				return errs.Conflict("a partner with email %q is already enrolled in this program", p.Email)
 			}
 			return fmt.Errorf("partners: insert: %w", err)
@@ -435,9 +436,6 @@ func scan(row scanner, projectID string) (Partner, error) {
 		created        int64
 	)
 	if err := row.Scan(&p.ID, &p.Name, &p.Email, &image, &country, &p.Status, &created); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return Partner{}, store.ErrNotFound
-		}
 		return Partner{}, fmt.Errorf("partners: scan: %w", err)
 	}
 	p.Image, p.Country = store.NullString(image), store.NullString(country)

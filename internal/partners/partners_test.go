@@ -3,7 +3,6 @@ package partners_test
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -15,18 +14,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/codeqr/codeqr/internal/api"
+	"github.com/codeqr/codeqr/internal/app"
 	"github.com/codeqr/codeqr/internal/config"
 	"github.com/codeqr/codeqr/internal/events"
 	"github.com/codeqr/codeqr/internal/interactions"
 	"github.com/codeqr/codeqr/internal/links"
 	"github.com/codeqr/codeqr/internal/partners"
-	"github.com/codeqr/codeqr/internal/projects"
-	"github.com/codeqr/codeqr/internal/redirects"
 	"github.com/codeqr/codeqr/internal/store"
 	"github.com/codeqr/codeqr/internal/store/storetest"
-	"github.com/codeqr/codeqr/internal/tags"
-	"github.com/codeqr/codeqr/internal/tracking"
+	"github.com/codeqr/codeqr/internal/testkit"
+	"github.com/codeqr/codeqr/internal/testserver"
 )
 
 const domain = "go.test"
@@ -40,58 +37,29 @@ type env struct {
 	key1, key2 string
 }
 
-// newEnv runs the real API with the real public redirect handler and
-// interactions pipeline, for two projects.
+// newEnv runs the whole application (app.New, started) for two projects.
+// Its interactions pipeline flushes only every hour: a test flushes.
 func newEnv(t *testing.T, st *store.Store) *env {
 	t.Helper()
 	ctx := context.Background()
-	cfg := config.Config{BaseURL: "http://" + domain}.WithDefaults()
-	ps := projects.NewService(st, nil)
-	p1, k1, _, err := ps.EnsureWithKey(ctx, "p1", "test", nil)
+	cfg := config.Config{BaseURL: "http://" + domain, FlushInterval: time.Hour,
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}.WithDefaults()
+	a, srv := testserver.Run(t, st, cfg, app.Options{Logger: slog.New(slog.NewTextHandler(os.Stderr, nil))})
+	p1, k1, _, err := a.Projects.EnsureWithKey(ctx, "p1", "test", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, k2, _, err := ps.EnsureWithKey(ctx, "p2", "test", nil)
+	_, k2, _, err := a.Projects.EnsureWithKey(ctx, "p2", "test", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev := events.NewWriter(nil, nil)
-	tg := tags.NewService(st, nil)
-	res := redirects.NewResolver(st, redirects.ResolverOptions{})
-	if err := res.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(res.Stop)
-	ls := links.NewService(st, ev, tg, cfg).WithInvalidator(res)
-	pipe := interactions.New(st, ev, interactions.Options{FlushInterval: time.Hour, DedupeWindow: -1, Links: interactions.LinkLoader(ls)})
-	enr, err := tracking.New(tracking.Options{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := api.New(api.Deps{Logger: slog.New(slog.NewTextHandler(os.Stderr, nil)), Config: cfg, Store: st, Projects: ps, Tags: tg, Links: ls,
-		Partners: partners.NewService(st, ev, ls, cfg),
-		Public:   redirects.NewHandler(res, pipe, enr, cfg, nil)}).Handler()
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	client := &http.Client{Timeout: 10 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	return &env{st: st, srv: srv, client: client, pipe: pipe, p1: p1.ID, key1: k1, key2: k2}
+	return &env{st: st, srv: srv, client: testkit.NoRedirects(), pipe: a.Interactions, p1: p1.ID, key1: k1, key2: k2}
 }
 
 func (e *env) call(t *testing.T, method, path, key, body string) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequest(method, e.srv.URL+path, strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+key)
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := e.client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	status, b := testkit.API(t, e.client, method, e.srv.URL+path, key, body)
+	return status, string(b)
 }
 
 func (e *env) must(t *testing.T, method, path, key, body string, want int, out any) {

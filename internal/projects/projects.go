@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/codeqr/codeqr/internal/errs"
 	"github.com/codeqr/codeqr/internal/ids"
 	"github.com/codeqr/codeqr/internal/store"
 )
@@ -98,9 +99,6 @@ func scanProject(row interface{ Scan(...any) error }) (Project, error) {
 		created, upd int64
 	)
 	if err := row.Scan(&p.ID, &p.Slug, &p.Name, &email, &created, &upd); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return Project{}, store.ErrNotFound
-		}
 		return Project{}, err
 	}
 	p.OwnerEmail = store.NullString(email)
@@ -186,9 +184,6 @@ func (s *Service) Authenticate(ctx context.Context, key string) (Key, error) {
 	)
 	err := s.st.Read().QueryRowContext(ctx, "SELECT id, project_id, name, scopes FROM api_keys WHERE hash = $1", HashKey(key)).
 		Scan(&k.ID, &k.ProjectID, &k.Name, &scopes)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Key{}, store.ErrNotFound
-	}
 	if err != nil {
 		return Key{}, fmt.Errorf("authenticate: %w", err)
 	}
@@ -229,5 +224,8 @@ func (s *Service) Modify(ctx context.Context, id string, u Update) (Project, err
 			p.Name, p.Slug, store.StringOrNil(p.OwnerEmail), store.Millis(p.UpdatedAt), id)
 		return err
 	})
+	if errors.Is(err, store.ErrUniqueViolation) {
+		return p, errs.Conflict("slug %q is taken", p.Slug)
+	}
 	return p, err
 }

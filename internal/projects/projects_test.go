@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"testing"
 
+	"github.com/codeqr/codeqr/internal/errs"
 	"github.com/codeqr/codeqr/internal/projects"
 	"github.com/codeqr/codeqr/internal/store"
 	"github.com/codeqr/codeqr/internal/store/storetest"
@@ -80,6 +81,18 @@ func TestModify(t *testing.T) {
 		}
 		if _, err := ps.Get(ctx, "proj_nope"); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("want ErrNotFound, got %v", err)
+		}
+		// Another project's slug is a conflict, and changes nothing.
+		other, _, _, err := ps.EnsureWithKey(ctx, "other", "ci", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		taken := "acme"
+		if _, err := ps.Modify(ctx, other.ID, projects.Update{Slug: &taken, Name: &name}); errs.KindOf(err) != errs.KindConflict {
+			t.Fatalf("taken slug: want a conflict, got %v", err)
+		}
+		if o, err := ps.Get(ctx, other.ID); err != nil || o.Slug != "other" || o.Name == name {
+			t.Fatalf("after a refused modify: %+v %v", o, err)
 		}
 	})
 }

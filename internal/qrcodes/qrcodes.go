@@ -48,7 +48,8 @@ import (
 	"github.com/codeqr/codeqr/internal/tags"
 )
 
-// QRCode is the object of the webhook contract (§3.2); field names are wire names.
+// QRCode is the QR code object of the API and of qrcode.* events
+// (docs/webhooks.md); field names are wire names.
 type QRCode struct {
 	ID          string          `json:"id"`
 	Type        Type            `json:"type"`
@@ -152,35 +153,26 @@ type Service struct {
 }
 
 // NewService returns a Service. Logos are fetched through netguard with the
-// same reachability rules as webhook destinations.
-func NewService(st *store.Store, ev *events.Writer, tg *tags.Service, cfg config.Config) *Service {
+// same reachability rules as webhook destinations. Every committed change is
+// told to inv (the process's cache.Bus; nil for none), the move of a key
+// included: caches also forget by id. logger gets render warnings (nil:
+// slog.Default()).
+func NewService(st *store.Store, ev *events.Writer, tg *tags.Service, cfg config.Config, inv cache.Invalidator, logger *slog.Logger) *Service {
+	if inv == nil {
+		inv = cache.Nop{}
+	}
+	if logger == nil {
+		logger = slog.Default()
+	}
 	logoGuard := netguard.Options{AllowHTTP: cfg.WebhooksAllowHTTP, AllowPrivate: cfg.WebhooksAllowPrivate}
 	return &Service{
 		st: st, ev: ev, tg: tg, cfg: cfg,
 		now:        time.Now,
-		logger:     slog.Default(),
-		inv:        cache.Nop{},
+		logger:     logger,
+		inv:        inv,
 		logoGuard:  logoGuard,
 		logoClient: netguard.Client(logoGuard, 5*time.Second),
 	}
-}
-
-// WithLogger sets the logger used for render warnings and returns s.
-func (s *Service) WithLogger(l *slog.Logger) *Service {
-	if l != nil {
-		s.logger = l
-	}
-	return s
-}
-
-// WithInvalidator makes every committed change drop the code from the
-// redirect cache of this process (the move of a key included: the cache also
-// forgets by id), and returns s.
-func (s *Service) WithInvalidator(inv cache.Invalidator) *Service {
-	if inv != nil {
-		s.inv = inv
-	}
-	return s
 }
 
 // draft is the full editable state of a code while a request is applied.
@@ -383,9 +375,6 @@ func (s *Service) scan(row interface{ Scan(...any) error }) (QRCode, error) {
 	err := row.Scan(&q.ID, &q.ProjectID, &q.Type, &q.Static, &url, &content, &domain, &key, &q.FgColor, &q.BgColor,
 		&q.Size, &q.Level, &q.Margin, &logo, &title, &desc, &ext, &q.Archived, &comment, &q.Scans, &lastScanned,
 		&q.Leads, &q.Sales, &q.SaleAmount, &created, &updated)
-	if errors.Is(err, sql.ErrNoRows) {
-		return q, store.ErrNotFound
-	}
 	if err != nil {
 		return q, fmt.Errorf("qrcodes: scan: %w", err)
 	}
@@ -472,7 +461,7 @@ func (s *Service) Info(ctx context.Context, projectID string, q InfoQuery) (QRCo
 func (s *Service) loadBy(ctx context.Context, db store.Querier, projectID, where string, args ...any) (QRCode, error) {
 	var id string
 	err := db.QueryRowContext(ctx, "SELECT id FROM qrcodes WHERE project_id = $1 AND "+where, append([]any{projectID}, args...)...).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
+	if errors.Is(err, store.ErrNotFound) {
 		return QRCode{}, errs.NotFound("QR code not found")
 	}
 	if err != nil {
@@ -635,7 +624,7 @@ func (s *Service) writeErr(err error, q QRCode) error {
 	if err == nil {
 		return nil
 	}
-	if s.st.Dialect().IsUniqueViolation(err) && q.ExternalID != nil {
+	if errors.Is(err, store.ErrUniqueViolation) && q.ExternalID != nil {
 		return errs.Conflict("externalId %q is already used by another QR code", truncate(*q.ExternalID))
 	}
 	return fmt.Errorf("qrcodes: write %s: %w", q.ID, err)
@@ -806,7 +795,7 @@ func (s *Service) match(ctx context.Context, tx *store.Tx, projectID string, in 
 	default:
 		return "", nil
 	}
-	if errors.Is(err, sql.ErrNoRows) {
+	if errors.Is(err, store.ErrNotFound) {
 		return "", nil
 	}
 	if err != nil {

@@ -137,7 +137,7 @@ func TestRenderWithLogo(t *testing.T) {
 		}
 	}))
 	t.Cleanup(srv.Close)
-	s := NewService(nil, nil, nil, testConfig())
+	s := NewService(nil, nil, nil, testConfig(), nil, nil)
 	ctx := context.Background()
 	for _, s2 := range samples() {
 		d := newDraft()
@@ -188,7 +188,7 @@ func TestRenderWithLogo(t *testing.T) {
 		}
 	}
 	// Without AllowPrivate the guard refuses the loopback logo server.
-	strict := NewService(nil, nil, nil, config.Config{BaseURL: "http://qr.test", WebhooksAllowHTTP: true}.WithDefaults())
+	strict := NewService(nil, nil, nil, config.Config{BaseURL: "http://qr.test", WebhooksAllowHTTP: true}.WithDefaults(), nil, nil)
 	before := hits.Load()
 	l := srv.URL + "/logo.png"
 	d := DefaultDesign()
@@ -265,7 +265,7 @@ func TestLogoFetchRefusesZonedLoopback(t *testing.T) {
 	srv.Start()
 	t.Cleanup(srv.Close)
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	s := NewService(nil, nil, nil, config.Config{WebhooksAllowHTTP: true})
+	s := NewService(nil, nil, nil, config.Config{WebhooksAllowHTTP: true}, nil, nil)
 	for _, zone := range []string{"lo", "1", "eth0"} {
 		raw := "http://[::1%25" + zone + "]:" + port + "/l.png"
 		if _, err := s.fetchLogo(context.Background(), raw); err == nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 
 	"github.com/codeqr/codeqr/internal/store"
 	"github.com/codeqr/codeqr/internal/tracking"
@@ -206,3 +207,30 @@ AND (EXISTS (SELECT 1 FROM interactions i WHERE i.project_id = p.id)
 	}
 	return projects, nil
 }
+
+// Backfiller runs Backfill as the start of a worker, so that an application
+// fills missing rollups before its interactions pipeline writes anything.
+type Backfiller struct {
+	st     *store.Store
+	logger *slog.Logger
+}
+
+// NewBackfiller returns a Backfiller on st.
+func NewBackfiller(st *store.Store, logger *slog.Logger) *Backfiller {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Backfiller{st: st, logger: logger}
+}
+
+// Start runs Backfill to its end.
+func (b *Backfiller) Start(ctx context.Context) error {
+	n, err := Backfill(ctx, b.st)
+	if n > 0 {
+		b.logger.Info("rollups: analytics rollups filled from raw rows", "projects", n)
+	}
+	return err
+}
+
+// Stop does nothing: Start did all the work.
+func (b *Backfiller) Stop(context.Context) error { return nil }

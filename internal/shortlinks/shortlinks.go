@@ -6,7 +6,6 @@ package shortlinks
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"net/url"
@@ -87,7 +86,7 @@ func CheckDomain(ctx context.Context, q store.Querier, cfg config.Config, projec
 	}
 	var one int
 	err := q.QueryRowContext(ctx, "SELECT 1 FROM domains WHERE slug = $1 AND project_id = $2", strings.ToLower(domain), projectID).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
+	if errors.Is(err, store.ErrNotFound) {
 		return errs.Invalid("domain %q is not a domain of this project", truncate(domain))
 	}
 	return err

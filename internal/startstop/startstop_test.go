@@ -3,6 +3,7 @@ package startstop
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -30,6 +31,45 @@ func loop(running chan<- struct{}, returned *atomic.Bool) func(ctx context.Conte
 	}
 }
 
+// mustStop stops s within a generous deadline.
+func mustStop(t *testing.T, s *Service) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.Stop(ctx); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+}
+
+// TestStopDeadline: a run that does not return in time makes Stop return
+// the context's error at its deadline; a later Stop waits for run again.
+func TestStopDeadline(t *testing.T) {
+	t.Parallel()
+	var s Service
+	release := make(chan struct{})
+	running := make(chan struct{})
+	if err := s.Start(context.Background(), func(ctx context.Context) {
+		close(running)
+		<-ctx.Done()
+		<-release // stuck past the deadline
+	}); err != nil {
+		t.Fatal(err)
+	}
+	waitClosed(t, running, "run started")
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	began := time.Now()
+	if err := s.Stop(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Stop past its deadline: got %v, want DeadlineExceeded", err)
+	}
+	if took := time.Since(began); took > 5*time.Second {
+		t.Fatalf("Stop took %s with a 50ms deadline", took)
+	}
+	close(release)
+	mustStop(t, &s)
+	waitClosed(t, s.Done(), "Done after the second Stop")
+}
+
 func TestStopWaitsForRun(t *testing.T) {
 	t.Parallel()
 	var s Service
@@ -39,7 +79,7 @@ func TestStopWaitsForRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitClosed(t, running, "run started")
-	s.Stop()
+	mustStop(t, &s)
 	if !returned.Load() {
 		t.Fatal("Stop returned before run did")
 	}
@@ -58,21 +98,21 @@ func TestDoubleAndConcurrentStop(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Go(func() {
-			s.Stop()
+			mustStop(t, &s)
 			if !returned.Load() {
 				t.Error("a concurrent Stop returned before run did")
 			}
 		})
 	}
 	wg.Wait()
-	s.Stop() // once more after everything: harmless
+	mustStop(t, &s) // once more after everything: harmless
 }
 
 func TestStopBeforeStart(t *testing.T) {
 	t.Parallel()
 	var s Service
-	s.Stop()
-	s.Stop()
+	mustStop(t, &s)
+	mustStop(t, &s)
 	if s.Done() != nil {
 		t.Fatal("Done of a never-started Service should be nil")
 	}
@@ -95,7 +135,7 @@ func TestStartTwiceRefused(t *testing.T) {
 		t.Fatalf("second Start: got %v, want ErrAlreadyStarted", err)
 	}
 	waitClosed(t, running, "first run started")
-	s.Stop()
+	mustStop(t, &s)
 	err = s.Start(context.Background(), func(context.Context) { t.Error("run called after Stop") })
 	if !errors.Is(err, ErrStopped) {
 		t.Fatalf("Start after Start and Stop: got %v, want ErrStopped", err)
@@ -117,7 +157,7 @@ func TestParentContextEndsRun(t *testing.T) {
 	if !returned.Load() {
 		t.Fatal("Done closed before run returned")
 	}
-	s.Stop() // after the loop ended on its own: returns at once
+	mustStop(t, &s) // after the loop ended on its own: returns at once
 }
 
 func TestRunReturningEarly(t *testing.T) {
@@ -131,5 +171,66 @@ func TestRunReturningEarly(t *testing.T) {
 	if ctxSeen.Err() == nil {
 		t.Fatal("run's context should be released once run returns")
 	}
-	s.Stop()
+	mustStop(t, &s)
+}
+
+// recorder is a Worker that logs its calls.
+type recorder struct {
+	name     string
+	log      *[]string
+	mu       *sync.Mutex
+	startErr error
+	stopErr  error
+}
+
+func (r recorder) Start(context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	*r.log = append(*r.log, "start "+r.name)
+	return r.startErr
+}
+
+func (r recorder) Stop(ctx context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := ctx.Deadline(); !ok {
+		*r.log = append(*r.log, "stop "+r.name+" without a deadline")
+	}
+	*r.log = append(*r.log, "stop "+r.name)
+	return r.stopErr
+}
+
+func TestGroupStopsInReverseUnderOneDeadline(t *testing.T) {
+	t.Parallel()
+	var (
+		mu  sync.Mutex
+		log []string
+		g   Group
+	)
+	boom := errors.New("boom")
+	ctx := context.Background()
+	for _, w := range []recorder{
+		{name: "a", log: &log, mu: &mu},
+		{name: "b", log: &log, mu: &mu, stopErr: boom},
+		{name: "c", log: &log, mu: &mu},
+	} {
+		if err := g.Start(ctx, w.name, w); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := g.Start(ctx, "d", recorder{name: "d", log: &log, mu: &mu, startErr: boom}); !errors.Is(err, boom) {
+		t.Fatalf("failed start: %v", err)
+	}
+	stopCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := g.Stop(stopCtx); !errors.Is(err, boom) {
+		t.Fatalf("Stop: %v, want b's error", err)
+	}
+	if err := g.Stop(stopCtx); err != nil {
+		t.Fatalf("second Stop: %v", err)
+	}
+	want := []string{"start a", "start b", "start c", "start d", "stop c", "stop b", "stop a"}
+	if !slices.Equal(log, want) {
+		t.Fatalf("calls %v, want %v", log, want)
+	}
 }

@@ -125,7 +125,7 @@ func (b *batchWriter) runBatch(batch []*writeReq) {
 			results[i].err = err
 			continue
 		}
-		tx := &Tx{tx: sqlTx, stmts: b.stmts, shielded: true}
+		tx := &Tx{tx: sqlTx, dialect: sqliteDialect{}, stmts: b.stmts, shielded: true}
 		if !single {
 			if _, err := tx.ExecContext(r.ctx, "SAVEPOINT batch_item"); err != nil {
 				b.abort(sqlTx, results, fmt.Errorf("store: savepoint: %w", err))

@@ -14,7 +14,9 @@ import (
 )
 
 // Migrations are numbered files, one per change, with the same numbers for
-// both dialects: migrations/<dialect>/NNNN_name.up.sql.
+// both dialects: migrations/<dialect>/NNNN_name.up.sql. From 0014 on the
+// numbers have no gaps (TestMigrationNumbers), so a missing number always
+// means a migration that was not applied, never one that does not exist.
 //
 //go:embed migrations
 var migrationFS embed.FS
@@ -26,7 +28,12 @@ type migration struct {
 }
 
 func (s *Store) migrations() ([]migration, error) {
-	dir := path.Join("migrations", s.dialect.Name())
+	return readMigrations(s.dialect.Name())
+}
+
+// readMigrations returns the embedded migrations of a dialect, by version.
+func readMigrations(dialect string) ([]migration, error) {
+	dir := path.Join("migrations", dialect)
 	entries, err := fs.ReadDir(migrationFS, dir)
 	if err != nil {
 		return nil, fmt.Errorf("store: read migrations: %w", err)
@@ -57,7 +64,8 @@ func (s *Store) migrations() ([]migration, error) {
 var ErrSchemaBehind = errors.New("database schema is behind this binary; run `codeqr migrate`")
 
 // SchemaVersion returns the highest applied migration (0 for a new database)
-// and the highest this binary knows.
+// and the highest this binary knows. It is a summary for people; CheckSchema
+// compares the whole sets.
 func (s *Store) SchemaVersion(ctx context.Context) (applied, known int, err error) {
 	ms, err := s.migrations()
 	if err != nil {
@@ -66,27 +74,80 @@ func (s *Store) SchemaVersion(ctx context.Context) (applied, known int, err erro
 	if len(ms) > 0 {
 		known = ms[len(ms)-1].version
 	}
-	if err := s.ensureMigrationTable(ctx); err != nil {
+	versions, err := s.appliedVersions(ctx)
+	if err != nil {
 		return 0, known, err
 	}
-	err = s.write.QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&applied)
-	if err != nil {
-		return 0, known, fmt.Errorf("store: read schema version: %w", err)
+	if len(versions) > 0 {
+		applied = versions[len(versions)-1]
 	}
 	return applied, known, nil
 }
 
-// CheckSchema refuses a database whose schema is behind (or ahead of) this binary.
+// appliedVersions returns the versions recorded in schema_migrations, ascending.
+func (s *Store) appliedVersions(ctx context.Context) ([]int, error) {
+	if err := s.ensureMigrationTable(ctx); err != nil {
+		return nil, err
+	}
+	rows, err := s.write.QueryContext(ctx, "SELECT version FROM schema_migrations ORDER BY version")
+	if err != nil {
+		return nil, fmt.Errorf("store: read applied migrations: %w", err)
+	}
+	defer rows.Close()
+	var out []int
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return nil, fmt.Errorf("store: read applied migrations: %w", err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: read applied migrations: %w", err)
+	}
+	return out, nil
+}
+
+// CheckSchema refuses a database whose set of applied migrations is not
+// exactly the set this binary embeds. Comparing sets rather than the highest
+// number catches a database that skipped an intermediate migration (say a
+// branch's 0015 applied before 0014 existed): its maximum looks current but a
+// table or index is missing. A version this binary does not know is refused
+// too: a newer codeqr migrated the database, and this binary cannot tell
+// whether its queries still fit that schema.
 func (s *Store) CheckSchema(ctx context.Context) error {
-	applied, known, err := s.SchemaVersion(ctx)
+	ms, err := s.migrations()
 	if err != nil {
 		return err
 	}
-	if applied < known {
-		return fmt.Errorf("%w (at %d, need %d)", ErrSchemaBehind, applied, known)
+	applied, err := s.appliedVersions(ctx)
+	if err != nil {
+		return err
 	}
-	if applied > known {
-		return fmt.Errorf("store: database schema %d is newer than this binary (%d); upgrade codeqr", applied, known)
+	have := make(map[int]bool, len(applied))
+	for _, v := range applied {
+		have[v] = true
+	}
+	known := make(map[int]bool, len(ms))
+	var missing []string
+	for _, m := range ms {
+		known[m.version] = true
+		if !have[m.version] {
+			missing = append(missing, strings.TrimSuffix(m.name, ".up.sql"))
+		}
+	}
+	var unknown []string
+	for _, v := range applied {
+		if !known[v] {
+			unknown = append(unknown, fmt.Sprintf("%04d", v))
+		}
+	}
+	if len(unknown) > 0 {
+		return fmt.Errorf("store: the database has migration(s) %s that this binary does not know (a newer codeqr migrated it); upgrade codeqr",
+			strings.Join(unknown, ", "))
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%w (missing migration(s) %s)", ErrSchemaBehind, strings.Join(missing, ", "))
 	}
 	return nil
 }
@@ -97,7 +158,7 @@ func (s *Store) ensureMigrationTable(ctx context.Context) error {
 		name       TEXT NOT NULL,
 		applied_at BIGINT NOT NULL
 	)`)
-	if err != nil && !s.dialect.IsUniqueViolation(err) {
+	if err != nil && s.dialect.uniqueViolation(err) == nil {
 		// Two PostgreSQL nodes creating the table at once may collide on the
 		// catalog; the table then exists, which is all we wanted.
 		return fmt.Errorf("store: create schema_migrations: %w", err)

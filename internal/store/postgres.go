@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
@@ -14,9 +15,31 @@ type postgresDialect struct{}
 
 func (postgresDialect) Name() string { return "postgres" }
 
-func (postgresDialect) IsUniqueViolation(err error) bool {
+func (postgresDialect) uniqueViolation(err error) *UniqueViolation {
 	var e *pgconn.PgError
-	return errors.As(err, &e) && e.Code == "23505"
+	if !errors.As(err, &e) || e.Code != "23505" {
+		return nil
+	}
+	return &UniqueViolation{Constraint: e.ConstraintName, Table: e.TableName, Columns: pgKeyColumns(e.Detail), err: err}
+}
+
+// pgKeyColumns reads the columns out of a unique violation's detail,
+// "Key (domain, key)=(…) already exists."; nil when it has another shape
+// (e.g. an index on an expression).
+func pgKeyColumns(detail string) []string {
+	rest, ok := strings.CutPrefix(detail, "Key (")
+	if !ok {
+		return nil
+	}
+	cols, _, ok := strings.Cut(rest, ")=(")
+	if !ok || strings.ContainsAny(cols, "()") {
+		return nil
+	}
+	parts := strings.Split(cols, ",")
+	for i := range parts {
+		parts[i] = strings.TrimSpace(parts[i])
+	}
+	return parts
 }
 
 func (postgresDialect) IsBusy(err error) bool {
@@ -25,6 +48,13 @@ func (postgresDialect) IsBusy(err error) bool {
 }
 
 func (postgresDialect) SkipLocked() string { return " FOR UPDATE SKIP LOCKED" }
+
+// statement_timestamp: the start of the statement, not of its transaction.
+func (postgresDialect) NowMillis() string {
+	return "CAST(FLOOR(EXTRACT(EPOCH FROM statement_timestamp()) * 1000) AS BIGINT)"
+}
+
+func (postgresDialect) SharedByNodes() bool { return true }
 
 // migrationLockKey is an arbitrary constant shared by every codeqr node.
 const migrationLockKey = 7_207_323_001

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -17,12 +18,35 @@ type sqliteDialect struct{}
 
 func (sqliteDialect) Name() string { return "sqlite" }
 
-func (sqliteDialect) IsUniqueViolation(err error) bool {
+func (sqliteDialect) uniqueViolation(err error) *UniqueViolation {
 	var e *sqlite.Error
-	if !errors.As(err, &e) {
-		return false
+	if !errors.As(err, &e) || (e.Code() != sqlite3.SQLITE_CONSTRAINT_UNIQUE && e.Code() != sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) {
+		return nil
 	}
-	return e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	table, cols := sqliteKeyColumns(e.Error())
+	return &UniqueViolation{Table: table, Columns: cols, err: err}
+}
+
+// sqliteKeyColumns reads table and columns out of SQLite's message,
+// "UNIQUE constraint failed: links.domain, links.key"; empty when it has
+// another shape (e.g. an index on an expression).
+func sqliteKeyColumns(msg string) (table string, cols []string) {
+	const marker = "constraint failed: " // the driver's message repeats it; the key follows the last
+	i := strings.LastIndex(msg, marker)
+	if i < 0 {
+		return "", nil
+	}
+	list := msg[i+len(marker):]
+	list, _, _ = strings.Cut(list, " (") // the driver appends " (2067)", the extended code
+	for _, qualified := range strings.Split(list, ", ") {
+		t, c, ok := strings.Cut(qualified, ".")
+		if !ok {
+			return "", nil
+		}
+		table = t
+		cols = append(cols, c)
+	}
+	return table, cols
 }
 
 func (sqliteDialect) IsBusy(err error) bool {
@@ -34,6 +58,10 @@ func (sqliteDialect) IsBusy(err error) bool {
 }
 
 func (sqliteDialect) SkipLocked() string { return "" }
+
+func (sqliteDialect) NowMillis() string { return "CAST(unixepoch('subsec') * 1000 AS INTEGER)" }
+
+func (sqliteDialect) SharedByNodes() bool { return false }
 
 // SQLite needs no lock: the migration transaction begins IMMEDIATE.
 func (sqliteDialect) lockMigrations(context.Context, *sql.Tx) error { return nil }

@@ -8,6 +8,14 @@
 //   - Times are int64 Unix milliseconds (see Millis), booleans are BOOLEAN,
 //     JSON documents are TEXT.
 //   - A lookup that finds nothing returns ErrNotFound, never (nil, nil).
+//   - The store translates driver errors itself: a single-row query with no
+//     row gives ErrNotFound (Row.Scan), a write refused by a unique key gives a
+//     *UniqueViolation (errors.Is(err, ErrUniqueViolation)). Domain code never
+//     looks at database/sql or driver errors.
+//   - ErrNotFound is errs.ErrNotFound: the failure vocabulary (errs) is the
+//     innermost package and imports nothing of ours; the store speaks it, so a
+//     missing row is a not-found failure everywhere, including the API's one
+//     error mapping, without errs depending on the store.
 //   - Every change and the events describing it are written through one Tx
 //     (InTx), so they commit together or not at all.
 //
@@ -27,23 +35,20 @@ import (
 	"time"
 )
 
-// ErrNotFound is returned when a row that was asked for does not exist.
-var ErrNotFound = errors.New("not found")
-
-// Querier is what both a *sql.DB and a transaction offer; functions that only
-// read take a Querier so they work inside and outside transactions.
+// Querier is what both the read pool (Read) and a transaction (Tx) offer;
+// functions that only read take a Querier so they work inside and outside
+// transactions. Its errors are already translated (ErrNotFound,
+// *UniqueViolation).
 type Querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	QueryRowContext(ctx context.Context, query string, args ...any) *Row
 }
 
 // Dialect is everything that differs between SQLite and PostgreSQL.
 type Dialect interface {
 	// Name is "sqlite" or "postgres".
 	Name() string
-	// IsUniqueViolation reports whether err is a unique or primary key violation.
-	IsUniqueViolation(err error) bool
 	// IsBusy reports whether err means "try the transaction again" (SQLite busy,
 	// PostgreSQL serialization failure or deadlock).
 	IsBusy(err error) bool
@@ -51,6 +56,19 @@ type Dialect interface {
 	// PostgreSQL, where several nodes claim concurrently; empty on SQLite, where
 	// the single writer already serialises claims.
 	SkipLocked() string
+	// NowMillis is a SQL expression for the database's current time in Unix
+	// milliseconds (the schema's time format). Leases are written and judged
+	// with it, so nodes whose clocks disagree still agree on when a lease
+	// has run out.
+	NowMillis() string
+	// SharedByNodes reports whether several server processes may use the
+	// database at once: true on PostgreSQL; false on SQLite, whose file is one
+	// node's by construction, so every lease found at start is that node's
+	// own, left by a crash.
+	SharedByNodes() bool
+	// uniqueViolation describes err when it is a unique or primary key
+	// violation, else returns nil.
+	uniqueViolation(err error) *UniqueViolation
 	// lockMigrations makes concurrent migrators wait for each other.
 	lockMigrations(ctx context.Context, tx *sql.Tx) error
 }
@@ -59,6 +77,7 @@ type Dialect interface {
 type Store struct {
 	write   *sql.DB
 	read    *sql.DB
+	reader  Querier // read, translating errors
 	dialect Dialect
 	logger  *slog.Logger
 	// batcher groups SQLite write transactions (nil on PostgreSQL).
@@ -90,6 +109,7 @@ func Open(ctx context.Context, databaseURL, sqlitePath string, opts Options) (*S
 	if err != nil {
 		return nil, err
 	}
+	s.reader = reader{db: s.read, dialect: s.dialect}
 	if err := s.write.PingContext(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("store: connect to %s: %w", s.dialect.Name(), err)
@@ -114,7 +134,7 @@ func (s *Store) Dialect() Dialect { return s.dialect }
 
 // Read is for queries outside a transaction. On SQLite it is a pool of readers
 // that sees every committed write.
-func (s *Store) Read() Querier { return s.read }
+func (s *Store) Read() Querier { return s.reader }
 
 // Ping checks that the database answers (readiness).
 func (s *Store) Ping(ctx context.Context) error { return s.write.PingContext(ctx) }
@@ -131,6 +151,7 @@ func (s *Store) Ping(ctx context.Context) error { return s.write.PingContext(ctx
 // client that goes away mid-request should not do either.
 type Tx struct {
 	tx          *sql.Tx
+	dialect     Dialect
 	stmts       *stmtCache // nil: no statement cache (PostgreSQL caches itself)
 	shielded    bool       // statements ignore ctx cancellation
 	afterCommit []func()
@@ -156,28 +177,40 @@ func (tx *Tx) prepare(ctx context.Context, query string) (context.Context, *sql.
 // ExecContext runs a statement in the transaction.
 func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	ctx, stmt := tx.prepare(ctx, query)
+	var (
+		res sql.Result
+		err error
+	)
 	if stmt != nil {
-		return stmt.ExecContext(ctx, args...)
+		res, err = stmt.ExecContext(ctx, args...)
+	} else {
+		res, err = tx.tx.ExecContext(ctx, query, args...)
 	}
-	return tx.tx.ExecContext(ctx, query, args...)
+	return res, translate(tx.dialect, err)
 }
 
 // QueryContext runs a query in the transaction.
 func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	ctx, stmt := tx.prepare(ctx, query)
+	var (
+		rows *sql.Rows
+		err  error
+	)
 	if stmt != nil {
-		return stmt.QueryContext(ctx, args...)
+		rows, err = stmt.QueryContext(ctx, args...)
+	} else {
+		rows, err = tx.tx.QueryContext(ctx, query, args...)
 	}
-	return tx.tx.QueryContext(ctx, query, args...)
+	return rows, translate(tx.dialect, err)
 }
 
 // QueryRowContext runs a query that returns at most one row in the transaction.
-func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *Row {
 	ctx, stmt := tx.prepare(ctx, query)
 	if stmt != nil {
-		return stmt.QueryRowContext(ctx, args...)
+		return &Row{row: stmt.QueryRowContext(ctx, args...), dialect: tx.dialect}
 	}
-	return tx.tx.QueryRowContext(ctx, query, args...)
+	return &Row{row: tx.tx.QueryRowContext(ctx, query, args...), dialect: tx.dialect}
 }
 
 const maxBusyRetries = 20
@@ -232,7 +265,7 @@ func (s *Store) inTxOnce(ctx context.Context, fn func(tx *Tx) error) error {
 		}
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	tx := &Tx{tx: sqlTx, shielded: true}
+	tx := &Tx{tx: sqlTx, dialect: s.dialect, shielded: true}
 	defer func() {
 		// A panicking fn must not leave its connection inside a transaction.
 		if p := recover(); p != nil {

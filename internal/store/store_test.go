@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/codeqr/codeqr/internal/errs"
 	"github.com/codeqr/codeqr/internal/store"
 	"github.com/codeqr/codeqr/internal/store/storetest"
 )
@@ -86,21 +90,93 @@ func TestConcurrentWritersDoNotFail(t *testing.T) {
 	})
 }
 
-func TestUniqueViolationIsRecognised(t *testing.T) {
+// The store translates driver errors itself, on the same seam domain code
+// uses (Read, InTx, Row.Scan): no row is ErrNotFound, a duplicate key is a
+// *UniqueViolation naming the key.
+func TestStoreTranslatesMissingRowsAndDuplicates(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
-		ctx := context.Background()
-		insert := func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		exec := func(query string) error {
 			return st.InTx(ctx, func(tx *store.Tx) error {
-				_, err := tx.ExecContext(ctx, "INSERT INTO projects (id, slug, name, created_at, updated_at) VALUES ('p1','p1','p',0,0)")
+				_, err := tx.ExecContext(ctx, query)
 				return err
 			})
 		}
-		if err := insert(); err != nil {
+		if err := exec("INSERT INTO projects (id, slug, name, created_at, updated_at) VALUES ('p1','p1','p',0,0)"); err != nil {
 			t.Fatal(err)
 		}
-		if err := insert(); !st.Dialect().IsUniqueViolation(err) {
-			t.Fatalf("want unique violation, got %v", err)
+
+		// A missing row, outside and inside a transaction.
+		var name string
+		err := st.Read().QueryRowContext(ctx, "SELECT name FROM projects WHERE id = $1", "nope").Scan(&name)
+		if !errors.Is(err, store.ErrNotFound) || errs.KindOf(err) != errs.KindNotFound {
+			t.Fatalf("read of a missing row: want ErrNotFound (a not-found kind), got %v", err)
+		}
+		err = st.InTx(ctx, func(tx *store.Tx) error {
+			return tx.QueryRowContext(ctx, "SELECT name FROM projects WHERE id = $1", "nope").Scan(&name)
+		})
+		if !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("read of a missing row in a transaction: want ErrNotFound, got %v", err)
+		}
+		if err := st.Read().QueryRowContext(ctx, "SELECT name FROM projects WHERE id = $1", "p1").Scan(&name); err != nil || name != "p" {
+			t.Fatalf("read of a present row: %q, %v", name, err)
+		}
+
+		// A duplicate by Exec, with the key named.
+		err = exec("INSERT INTO projects (id, slug, name, created_at, updated_at) VALUES ('p2','p1','p',0,0)")
+		var uv *store.UniqueViolation
+		if !errors.Is(err, store.ErrUniqueViolation) || !errors.As(err, &uv) {
+			t.Fatalf("duplicate slug: want a unique violation, got %v", err)
+		}
+		if uv.Table != "projects" || !slices.Equal(uv.Columns, []string{"slug"}) {
+			t.Fatalf("duplicate slug: want projects(slug), got table %q columns %q (%v)", uv.Table, uv.Columns, err)
+		}
+		if st.Dialect().Name() == "postgres" && uv.Constraint == "" {
+			t.Fatalf("postgres names the constraint: %v", err)
+		}
+		if errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("a unique violation is not a missing row: %v", err)
+		}
+		// A duplicate primary key.
+		if err := exec("INSERT INTO projects (id, slug, name, created_at, updated_at) VALUES ('p1','other','p',0,0)"); !errors.Is(err, store.ErrUniqueViolation) {
+			t.Fatalf("duplicate id: want a unique violation, got %v", err)
+		}
+
+		// A duplicate of a two-column key, found by an INSERT … RETURNING.
+		if err := exec("INSERT INTO tags (id, project_id, name, color, created_at, updated_at) VALUES ('t1','p1','a','red',0,0)"); err != nil {
+			t.Fatal(err)
+		}
+		err = st.InTx(ctx, func(tx *store.Tx) error {
+			var id string
+			return tx.QueryRowContext(ctx, "INSERT INTO tags (id, project_id, name, color, created_at, updated_at) VALUES ('t2','p1','a','red',0,0) RETURNING id").Scan(&id)
+		})
+		if !errors.As(err, &uv) || !slices.Equal(uv.Columns, []string{"project_id", "name"}) {
+			t.Fatalf("duplicate tag name: want a unique violation on (project_id, name), got %v", err)
+		}
+
+		// Concurrent duplicates (on SQLite several may share one group commit):
+		// exactly one wins, every other one sees a unique violation.
+		const n = 8
+		results := make(chan error, n)
+		for range n {
+			go func() {
+				results <- exec("INSERT INTO projects (id, slug, name, created_at, updated_at) VALUES ('p3','p3','p',0,0)")
+			}()
+		}
+		won := 0
+		for range n {
+			err := <-results
+			switch {
+			case err == nil:
+				won++
+			case !errors.Is(err, store.ErrUniqueViolation):
+				t.Errorf("concurrent duplicate: want a unique violation, got %v", err)
+			}
+		}
+		if won != 1 {
+			t.Fatalf("concurrent duplicates: %d won, want 1", won)
 		}
 	})
 }
@@ -235,6 +311,59 @@ func TestCancelledCallerDoesNotBreakOthers(t *testing.T) {
 		}
 		if n := storetest.Count(t, st.Read(), "SELECT COUNT(*) FROM tags"); n != 100 {
 			t.Fatalf("want 100 tags, got %d", n)
+		}
+	})
+}
+
+// The schema check compares the set of applied migrations with the embedded
+// set: a database that skipped an intermediate migration is behind even though
+// its highest version is current, and one that a newer binary migrated is
+// refused. Both messages name the versions.
+func TestSchemaCheckComparesVersionSets(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		exec := func(query string, args ...any) {
+			t.Helper()
+			if err := st.InTx(ctx, func(tx *store.Tx) error {
+				_, err := tx.ExecContext(ctx, query, args...)
+				return err
+			}); err != nil {
+				t.Fatalf("%s: %v", query, err)
+			}
+		}
+		applied, known, err := st.SchemaVersion(ctx)
+		if err != nil || applied != known || known < 13 {
+			t.Fatalf("fresh store: applied %d, known %d, err %v", applied, known, err)
+		}
+
+		// An intermediate version missing: the maximum still matches.
+		exec("DELETE FROM schema_migrations WHERE version = 12")
+		if applied, _, _ := st.SchemaVersion(ctx); applied != known {
+			t.Fatalf("the highest version must be unchanged, got %d want %d", applied, known)
+		}
+		err = st.CheckSchema(ctx)
+		if !errors.Is(err, store.ErrSchemaBehind) || !strings.Contains(err.Error(), "0012_analytics_indexes") {
+			t.Fatalf("a missing 0012: want ErrSchemaBehind naming 0012_analytics_indexes, got %v", err)
+		}
+		exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (12, '0012_analytics_indexes.up.sql', 0)")
+		if err := st.CheckSchema(ctx); err != nil {
+			t.Fatalf("restored 0012: %v", err)
+		}
+
+		// A version this binary does not know: a newer binary migrated it.
+		exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, '9999_future.up.sql', 0)")
+		err = st.CheckSchema(ctx)
+		if err == nil || errors.Is(err, store.ErrSchemaBehind) || !strings.Contains(err.Error(), "9999") || !strings.Contains(err.Error(), "upgrade codeqr") {
+			t.Fatalf("an unknown 9999: want a refusal naming 9999 that asks for an upgrade, got %v", err)
+		}
+		// Migrate leaves the unknown version alone and the check still refuses.
+		if n, err := st.Migrate(ctx); err != nil || n != 0 {
+			t.Fatalf("migrate with an unknown version: applied %d, err %v", n, err)
+		}
+		if err := st.CheckSchema(ctx); err == nil {
+			t.Fatal("an unknown version must still be refused after migrate")
 		}
 	})
 }

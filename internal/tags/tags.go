@@ -3,7 +3,6 @@ package tags
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -73,7 +72,7 @@ func (s *Service) Create(ctx context.Context, projectID string, req CreateReques
 	err := s.st.InTx(ctx, func(tx *store.Tx) error {
 		return insert(ctx, tx, projectID, t, s.now())
 	})
-	if s.st.Dialect().IsUniqueViolation(err) {
+	if errors.Is(err, store.ErrUniqueViolation) {
 		return Tag{}, errs.Conflict("a tag named %q already exists", t.Name)
 	}
 	return t, err
@@ -108,7 +107,7 @@ func (s *Service) Update(ctx context.Context, projectID, id string, req UpdateRe
 	var t Tag
 	err := s.st.InTx(ctx, func(tx *store.Tx) error {
 		err := tx.QueryRowContext(ctx, "SELECT id, name, color FROM tags WHERE id = $1 AND project_id = $2", id, projectID).Scan(&t.ID, &t.Name, &t.Color)
-		if errors.Is(err, sql.ErrNoRows) {
+		if errors.Is(err, store.ErrNotFound) {
 			return errs.NotFound("tag %s not found", id)
 		}
 		if err != nil {
@@ -126,7 +125,7 @@ func (s *Service) Update(ctx context.Context, projectID, id string, req UpdateRe
 		_, err = tx.ExecContext(ctx, "UPDATE tags SET name = $1, color = $2, updated_at = $3 WHERE id = $4", t.Name, t.Color, store.Millis(s.now()), id)
 		return err
 	})
-	if s.st.Dialect().IsUniqueViolation(err) {
+	if errors.Is(err, store.ErrUniqueViolation) {
 		return Tag{}, errs.Conflict("a tag named %q already exists", t.Name)
 	}
 	return t, err
@@ -155,7 +154,7 @@ func (s *Service) Resolve(ctx context.Context, tx *store.Tx, projectID string, t
 	for _, id := range tagIDs {
 		var t Tag
 		err := tx.QueryRowContext(ctx, "SELECT id, name, color FROM tags WHERE id = $1 AND project_id = $2", id, projectID).Scan(&t.ID, &t.Name, &t.Color)
-		if errors.Is(err, sql.ErrNoRows) {
+		if errors.Is(err, store.ErrNotFound) {
 			return nil, errs.Invalid("tag %q does not exist in this project", id)
 		}
 		if err != nil {
@@ -173,7 +172,7 @@ func (s *Service) Resolve(ctx context.Context, tx *store.Tx, projectID string, t
 		}
 		var t Tag
 		err := tx.QueryRowContext(ctx, "SELECT id, name, color FROM tags WHERE name = $1 AND project_id = $2", name, projectID).Scan(&t.ID, &t.Name, &t.Color)
-		if errors.Is(err, sql.ErrNoRows) {
+		if errors.Is(err, store.ErrNotFound) {
 			t = Tag{ID: ids.New("tag"), Name: name, Color: Colors[0]}
 			err = insert(ctx, tx, projectID, t, s.now())
 		}

@@ -1,6 +1,6 @@
-// Package testserver runs a complete in-process codeqr API with a running
-// webhook deliverer on a given store, for tests that need real deliveries
-// (codeqr listen, the receiver examples). It is test support only.
+// Package testserver runs a complete in-process codeqr application
+// (internal/app, started) on a given store, for tests that need real
+// deliveries (codeqr listen, the receiver examples). It is test support only.
 package testserver
 
 import (
@@ -14,24 +14,23 @@ import (
 	"testing"
 	"time"
 
-	"github.com/codeqr/codeqr/internal/api"
+	"github.com/codeqr/codeqr/internal/app"
 	"github.com/codeqr/codeqr/internal/config"
+	"github.com/codeqr/codeqr/internal/delivery"
 	"github.com/codeqr/codeqr/internal/events"
-	"github.com/codeqr/codeqr/internal/links"
-	"github.com/codeqr/codeqr/internal/projects"
 	"github.com/codeqr/codeqr/internal/store"
-	"github.com/codeqr/codeqr/internal/tags"
 	"github.com/codeqr/codeqr/internal/webhooks"
 )
 
-// Server is a running API with its deliverer.
+// Server is a running application.
 type Server struct {
+	App       *app.App
 	URL       string
 	Key       string // all scopes, project p1
 	OtherKey  string // all scopes, project p2
 	ProjectID string // of p1
 	Store     *store.Store
-	Deliverer *webhooks.Deliverer
+	Deliverer *delivery.Deliverer
 	Webhooks  *webhooks.Service
 	HTTP      *httptest.Server
 }
@@ -48,14 +47,51 @@ func Config() config.Config {
 	}.WithDefaults()
 }
 
-// Start wires projects, tags, links, webhooks and a started deliverer behind an
-// httptest server with short read and write timeouts (long streams must
-// survive them). Everything stops at cleanup.
+// Run constructs the application (app.New) on st with cfg, serves its handler
+// on a loopback httptest server and starts its workers: the wiring every test
+// environment shares with `codeqr serve`. Everything stops at cleanup, the
+// HTTP server first. o.Config and o.Store are overridden by cfg and st.
+func Run(t testing.TB, st *store.Store, cfg config.Config, o app.Options) (*app.App, *httptest.Server) {
+	t.Helper()
+	o.Config, o.Store = cfg, st
+	a, err := app.New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(a.Handler())
+	start(t, a, hs)
+	return a, hs
+}
+
+// start starts a's workers and schedules the ordered stop.
+func start(t testing.TB, a *app.App, hs *httptest.Server) {
+	t.Helper()
+	if err := a.Start(context.Background()); err != nil {
+		hs.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		hs.CloseClientConnections()
+		hs.Close()
+		stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := a.Stop(stopCtx); err != nil {
+			t.Error(err)
+		}
+	})
+}
+
+// Start runs the application, started, behind an httptest server with short
+// read and write timeouts (long streams must survive them). Everything stops
+// at cleanup.
 func Start(t testing.TB, st *store.Store) *Server {
 	t.Helper()
 	ctx := context.Background()
-	cfg := Config()
-	ps := projects.NewService(st, nil)
+	a, err := app.New(app.Options{Config: Config(), Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := a.Projects
 	p, key, _, err := ps.EnsureWithKey(ctx, "p1", "test", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -64,29 +100,13 @@ func Start(t testing.TB, st *store.Store) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := webhooks.NewDeliverer(st, cfg, nil, nil)
-	ev := events.NewWriter(d.Notify, nil)
-	tg := tags.NewService(st, nil)
-	wh := webhooks.NewService(st, ev, tg, cfg).WithNotify(d.Notify)
-	s := api.New(api.Deps{
-		Config: cfg, Store: st, Projects: ps, Tags: tg,
-		Links:    links.NewService(st, ev, tg, cfg),
-		Webhooks: wh,
-		Listen:   d.ListenHub(),
-	})
-	hs := httptest.NewUnstartedServer(s.Handler())
+	hs := httptest.NewUnstartedServer(a.Handler())
 	hs.Config.ReadTimeout = time.Second
 	hs.Config.WriteTimeout = time.Second
 	hs.Start()
-	if err := d.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		hs.CloseClientConnections()
-		hs.Close()
-		d.Stop()
-	})
-	return &Server{URL: hs.URL, Key: key, OtherKey: other, ProjectID: p.ID, Store: st, Deliverer: d, Webhooks: wh, HTTP: hs}
+	start(t, a, hs)
+	return &Server{App: a, URL: hs.URL, Key: key, OtherKey: other, ProjectID: p.ID, Store: st, Deliverer: a.Deliverer,
+		Webhooks: a.Webhooks, HTTP: hs}
 }
 
 // CreateWebhook makes a link.created webhook of project p1 to url (use any
@@ -151,7 +171,7 @@ func (s *Server) CreateLink(t testing.TB, webhookID string) (eventID string, sta
 			}
 			return eventID, int(respStatus.Int64), sent
 		}
-		if !errors.Is(err, sql.ErrNoRows) {
+		if !errors.Is(err, store.ErrNotFound) {
 			t.Fatal(err)
 		}
 		if time.Now().After(deadline) {

@@ -28,7 +28,8 @@ func prefixes(t testing.TB, cidrs ...string) []netip.Prefix {
 	return out
 }
 
-// The proof the interactions issue asks for: an iPhone behind a trusted proxy.
+// An iPhone behind a trusted proxy: the client address comes from
+// X-Forwarded-For, the device, browser and OS from the user agent.
 func TestEnrichIPhoneBehindTrustedProxy(t *testing.T) {
 	t.Parallel()
 	e := newTestEnricher(t, Options{TrustedProxies: prefixes(t, "10.0.0.0/8")})

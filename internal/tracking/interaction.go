@@ -1,5 +1,6 @@
 // Package tracking enriches one public request (a redirect, a QR scan, a page
-// view) into the Interaction object of the webhook contract (webhooks.md §3.4).
+// view) into the interaction object of link.clicked, qrcode.scanned and
+// page.viewed events (docs/webhooks.md).
 //
 // It is pure library code on the redirect hot path: no database, no HTTP
 // routes, no network. Country and continent come from a table embedded in the
@@ -18,8 +19,8 @@ const Unknown = "Unknown"
 const Direct = "(direct)"
 
 // Interaction is one click, scan or page view, with the exact wire names of
-// webhooks.md §3.4. URL and QR are left for the caller, which knows the
-// destination and whether the request was a scan.
+// the interaction object in docs/webhooks.md. URL and QR are left for the
+// caller, which knows the destination and whether the request was a scan.
 type Interaction struct {
 	Timestamp       time.Time `json:"timestamp"`
 	ClickID         string    `json:"clickId"`

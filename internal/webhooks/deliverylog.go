@@ -149,7 +149,7 @@ func scanAttempt(row interface{ Scan(...any) error }, extra ...any) (Attempt, er
 	)
 	dest := append([]any{&aid, &a.EventID, &typ, &a.Attempt, &a.Status, &respSt, &a.DurationMs, &errText, &nextRetry, &created, &a.Test}, extra...)
 	if err := row.Scan(dest...); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
+		if errors.Is(err, store.ErrNotFound) {
 			return Attempt{}, errs.NotFound("no delivery attempt with this id")
 		}
 		return Attempt{}, fmt.Errorf("webhooks: scan attempt: %w", err)

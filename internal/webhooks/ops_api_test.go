@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/codeqr/codeqr/internal/api"
+	"github.com/codeqr/codeqr/internal/delivery"
 	"github.com/codeqr/codeqr/internal/events"
 	"github.com/codeqr/codeqr/internal/projects"
 	"github.com/codeqr/codeqr/internal/store"
@@ -203,9 +204,9 @@ func TestQueueMetrics(t *testing.T) {
 		}
 		cfg := defaultConfig()
 		cfg.BaseURL = "https://go.example.com"
-		svc := webhooks.NewService(st, nil, nil, cfg)
+		svc := webhooks.NewService(st, nil, cfg, webhooks.Options{})
 		reg := prometheus.NewRegistry()
-		if err := webhooks.RegisterQueueMetrics(reg, st, nil); err != nil {
+		if err := delivery.RegisterQueueMetrics(reg, st, nil); err != nil {
 			t.Fatal(err)
 		}
 		srv := httptest.NewServer(api.New(api.Deps{Config: cfg, Store: st, Projects: ps, Tags: tags.NewService(st, nil), Webhooks: svc,

@@ -14,15 +14,15 @@ import (
 	"unicode/utf8"
 
 	"github.com/codeqr/codeqr/internal/config"
+	"github.com/codeqr/codeqr/internal/delivery"
 	"github.com/codeqr/codeqr/internal/errs"
 	"github.com/codeqr/codeqr/internal/events"
 	"github.com/codeqr/codeqr/internal/ids"
 	"github.com/codeqr/codeqr/internal/netguard"
 	"github.com/codeqr/codeqr/internal/store"
-	"github.com/codeqr/codeqr/internal/tags"
 )
 
-// SecretPrefix starts every signing secret (webhooks.md §4).
+// SecretPrefix starts every signing secret (see "Signatures" in docs/webhooks.md).
 const SecretPrefix = "whsec_"
 
 // PreviousSecretTTL is how long a rotated-out secret still signs deliveries,
@@ -37,34 +37,40 @@ type Service struct {
 	cfg    config.Config
 	now    func() time.Time
 	notify func()
-	// recoverNotify wakes the Recoverer after a recover job is created (recovery.go).
+	// recoverNotify wakes the delivery engine's Recoverer after a recover job is created (recovery.go).
 	recoverNotify func()
+	// samples build the data of test events, by type (Options.Samples).
+	samples events.Samples
 }
 
-// NewService returns a Service. tg is accepted for the common constructor shape;
-// webhooks carry no tags.
-func NewService(st *store.Store, ev *events.Writer, tg *tags.Service, cfg config.Config) *Service {
-	_ = tg
-	return &Service{st: st, ev: ev, cfg: cfg, now: time.Now, notify: func() {}}
+// Options are the Service's collaborators, given at construction.
+type Options struct {
+	// Notify wakes the delivery engine after a retry put a delivery back in
+	// the queue (events.Writer only wakes it for new events). nil: no-op.
+	Notify func()
+	// RecoveryNotify wakes the recovery worker after a job was created. nil: no-op.
+	RecoveryNotify func()
+	// Samples build the data of test events, by type; the wiring hands in the
+	// domain packages' samples (internal/samples), so this package imports
+	// no domain package.
+	Samples events.Samples
+	// Clock is the time source; nil means time.Now.
+	Clock func() time.Time
 }
 
-// WithNotify sets the function that wakes the delivery engine after a retry
-// put a delivery back in the queue (events.Writer only wakes it for new
-// events). It returns s for chaining in the wiring code.
-func (s *Service) WithNotify(f func()) *Service {
-	if f == nil {
-		f = func() {}
+// NewService returns a Service.
+func NewService(st *store.Store, ev *events.Writer, cfg config.Config, o Options) *Service {
+	noop := func() {}
+	if o.Notify == nil {
+		o.Notify = noop
 	}
-	s.notify = f
-	return s
-}
-
-// WithClock replaces the clock (tests). It returns s.
-func (s *Service) WithClock(now func() time.Time) *Service {
-	if now != nil {
-		s.now = now
+	if o.RecoveryNotify == nil {
+		o.RecoveryNotify = noop
 	}
-	return s
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
+	return &Service{st: st, ev: ev, cfg: cfg, now: o.Clock, notify: o.Notify, recoverNotify: o.RecoveryNotify, samples: o.Samples}
 }
 
 // NewSecret returns "whsec_" + standard padded base64 of 32 random bytes.
@@ -86,12 +92,11 @@ type spec struct {
 	PageIDs     []string
 	IncludeBots bool
 	RateLimit   *float64
-	Listen      bool // a `codeqr listen` webhook, URL fixed to ListenURL (listen.go)
+	Listen      bool // a `codeqr listen` webhook, URL fixed to delivery.ListenURL
 }
 
 func (r CreateRequest) spec() spec {
-	return spec{Name: r.Name, URL: r.URL, Triggers: r.Triggers, LinkIDs: r.LinkIDs,
-		QRCodeIDs: r.QRCodeIDs, PageIDs: r.PageIDs, IncludeBots: r.IncludeBots, RateLimit: r.RateLimit, Listen: r.Listen}
+	return spec(r)
 }
 
 // resourceKinds ties each scoped trigger to its selection and table.
@@ -205,6 +210,27 @@ func (s *Service) validate(ctx context.Context, q store.Querier, projectID strin
 		return fmt.Errorf("webhooks: check url: %w", err)
 	}
 	return s.checkResources(ctx, q, projectID, sp, existing)
+}
+
+// validateListen is validate for a listen webhook: everything but the URL,
+// which is fixed, is checked as for any webhook.
+func (s *Service) validateListen(ctx context.Context, q store.Querier, projectID string, sp *spec, existing *Webhook) error {
+	if sp.URL != "" && sp.URL != delivery.ListenURL {
+		return errs.Invalid("url must be empty when listen is true: a listen webhook delivers to its stream, not to a URL")
+	}
+	sp.URL = delivery.ListenURL
+	if err := sp.validateShape(); err != nil {
+		return err
+	}
+	return s.checkResources(ctx, q, projectID, sp, existing)
+}
+
+// rateArg is a webhook's rate_limit as a SQL argument (NULL when unlimited).
+func rateArg(v *float64) any {
+	if v == nil {
+		return nil
+	}
+	return *v
 }
 
 func quoteAll(list []string) []string {
@@ -358,7 +384,7 @@ func scanWebhook(row interface{ Scan(...any) error }) (Webhook, error) {
 		created, updatedAt int64
 	)
 	if err := row.Scan(&w.ID, &w.Name, &w.URL, &w.IncludeBots, &rateLimit, &disabled, &created, &updatedAt); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
+		if errors.Is(err, store.ErrNotFound) {
 			return Webhook{}, errs.NotFound("no webhook with this id")
 		}
 		return Webhook{}, fmt.Errorf("webhooks: scan: %w", err)
@@ -493,7 +519,7 @@ func (r UpdateRequest) resolve(cur Webhook) (spec, error) {
 	sp := spec{Name: cur.Name, URL: cur.URL, Triggers: cur.Triggers, LinkIDs: cur.LinkIDs,
 		QRCodeIDs: cur.QRCodeIDs, PageIDs: cur.PageIDs, IncludeBots: cur.IncludeBots, RateLimit: cur.RateLimit}
 	// A listen webhook stays one unless the update gives it a real url.
-	sp.Listen = IsListenURL(cur.URL) && !r.URL.Set
+	sp.Listen = delivery.IsListenURL(cur.URL) && !r.URL.Set
 	if r.Name.Set {
 		if r.Name.Null {
 			return spec{}, errs.Invalid("name cannot be null")
@@ -616,7 +642,7 @@ func (s *Service) RotateSecret(ctx context.Context, projectID, id string) (WithS
 	err := s.st.InTx(ctx, func(tx *store.Tx) error {
 		var old string
 		if err := tx.QueryRowContext(ctx, "SELECT secret FROM webhooks WHERE id = $1 AND project_id = $2", id, projectID).Scan(&old); err != nil {
-			if errors.Is(err, sql.ErrNoRows) {
+			if errors.Is(err, store.ErrNotFound) {
 				return errs.NotFound("no webhook with this id")
 			}
 			return fmt.Errorf("webhooks: rotate: %w", err)
@@ -643,7 +669,7 @@ func (s *Service) Secret(ctx context.Context, projectID, id string) (WithSecret,
 	}
 	var secret string
 	if err := s.st.Read().QueryRowContext(ctx, "SELECT secret FROM webhooks WHERE id = $1 AND project_id = $2", id, projectID).Scan(&secret); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
+		if errors.Is(err, store.ErrNotFound) {
 			return WithSecret{}, errs.NotFound("no webhook with this id")
 		}
 		return WithSecret{}, fmt.Errorf("webhooks: secret: %w", err)
@@ -686,6 +712,10 @@ func (s *Service) Test(ctx context.Context, projectID, id string, t events.Type)
 	if !t.Valid() {
 		return "", errs.Invalid("event: unknown event type %q (known: %s)", t, typeList())
 	}
+	sample := s.samples[t]
+	if sample == nil {
+		return "", fmt.Errorf("webhooks: test event: no sample data for %s was wired in", t)
+	}
 	var eventID string
 	err := s.st.InTx(ctx, func(tx *store.Tx) error {
 		w, err := s.get(ctx, tx, projectID, id)
@@ -695,7 +725,8 @@ func (s *Service) Test(ctx context.Context, projectID, id string, t events.Type)
 		now := s.now().UTC().Truncate(time.Millisecond)
 		eventID, err = s.ev.Emit(ctx, tx, events.Event{
 			ProjectID: projectID, Type: t, CreatedAt: now,
-			Data: Sample(t, SampleInput{ProjectID: projectID, BaseURL: s.cfg.BaseURL, Now: now, Webhook: w}), TestWebhookID: id,
+			Data: sample(events.SampleInput{ProjectID: projectID, BaseURL: s.cfg.BaseURL, Now: now,
+				LinkIDs: w.LinkIDs, QRCodeIDs: w.QRCodeIDs, PageIDs: w.PageIDs}), TestWebhookID: id,
 		})
 		return err
 	})
@@ -716,7 +747,7 @@ func (s *Service) RetryAttempt(ctx context.Context, projectID, webhookID, attemp
 			JOIN deliveries d ON d.id = a.delivery_id
 			JOIN webhooks w ON w.id = d.webhook_id
 			WHERE a.id = $1 AND a.webhook_id = $2 AND w.project_id = $3`, aid, webhookID, projectID).Scan(&deliveryID)
-		if errors.Is(err, sql.ErrNoRows) {
+		if errors.Is(err, store.ErrNotFound) {
 			return errs.NotFound("no delivery attempt with this id")
 		}
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -20,6 +21,7 @@ import (
 	"github.com/codeqr/codeqr/internal/events"
 	"github.com/codeqr/codeqr/internal/ids"
 	"github.com/codeqr/codeqr/internal/projects"
+	"github.com/codeqr/codeqr/internal/samples"
 	"github.com/codeqr/codeqr/internal/store"
 	"github.com/codeqr/codeqr/internal/store/storetest"
 	"github.com/codeqr/codeqr/internal/tags"
@@ -39,8 +41,12 @@ type env struct {
 	proj2   string
 	notify  *atomic.Int64
 	clock   time.Time
+	now     atomic.Pointer[func() time.Time] // the service's clock
 	service *webhooks.Service
 }
+
+// setClock replaces the service's clock.
+func (e *env) setClock(now func() time.Time) { e.now.Store(&now) }
 
 func newEnv(t *testing.T, st *store.Store, cfg config.Config) *env {
 	t.Helper()
@@ -61,7 +67,12 @@ func newEnv(t *testing.T, st *store.Store, cfg config.Config) *env {
 	}
 	tg := tags.NewService(st, nil)
 	ev := events.NewWriter(func() { e.notify.Add(1) }, nil)
-	e.service = webhooks.NewService(st, ev, tg, cfg).WithNotify(func() { e.notify.Add(1) })
+	e.setClock(time.Now)
+	e.service = webhooks.NewService(st, ev, cfg, webhooks.Options{
+		Notify:  func() { e.notify.Add(1) },
+		Samples: samples.All(),
+		Clock:   func() time.Time { return (*e.now.Load())() },
+	})
 	e.srv = httptest.NewServer(api.New(api.Deps{Config: cfg, Store: st, Projects: ps, Tags: tg, Webhooks: e.service}).Handler())
 	t.Cleanup(e.srv.Close)
 	return e
@@ -165,6 +176,17 @@ func (e *env) count(q string, args ...any) int {
 	e.t.Helper()
 	return storetest.Count(e.t, e.st.Read(), q, args...)
 }
+
+func sortedKeys(m map[string]any) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func equal(a, b []string) bool { return slices.Equal(a, b) }
 
 func defaultConfig() config.Config { return config.Config{} }
 
@@ -523,7 +545,7 @@ func TestWebhookRotateEnableDisable(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t, st, defaultConfig())
 		now := time.Date(2026, 11, 26, 18, 0, 0, 0, time.UTC)
-		e.service.WithClock(func() time.Time { return now })
+		e.setClock(func() time.Time { return now })
 		w := e.must(201, "POST", "/api/webhooks", e.key, map[string]any{"name": "n", "url": hookURL, "triggers": []string{"link.created"}})
 		id, old := w["id"].(string), w["secret"].(string)
 

@@ -7,7 +7,7 @@ import (
 	"github.com/codeqr/codeqr/internal/events"
 )
 
-// Webhook is a subscription as the API shows it (webhooks.md §3.7). It has no
+// Webhook is a subscription as the API shows it (docs/webhooks.md). It has no
 // secret field on purpose: the secret is handed out only through WithSecret, so
 // no list, get or log response can ever carry it by accident.
 type Webhook struct {
@@ -54,8 +54,8 @@ type CreateRequest struct {
 	IncludeBots bool          `json:"includeBots"`
 	RateLimit   *float64      `json:"rateLimit"`
 	// Listen makes a webhook for a `codeqr listen` session: url must be
-	// empty, the webhook gets ListenURL and its deliveries go to
-	// GET /api/webhooks/{id}/listen (listen.go).
+	// empty, the webhook gets delivery.ListenURL and its deliveries go to
+	// GET /api/webhooks/{id}/listen.
 	Listen bool `json:"listen"`
 }
 
@@ -81,7 +81,7 @@ type Optional[T any] = patch.Field[T]
 // Some returns a present, non-null Optional.
 func Some[T any](v T) Optional[T] { return patch.Some(v) }
 
-// Attempt is one delivery attempt in a webhook's log (webhooks.md §3.7).
+// Attempt is one delivery attempt in a webhook's log (docs/webhooks.md).
 type Attempt struct {
 	ID             string      `json:"id"`
 	EventID        string      `json:"eventId"`

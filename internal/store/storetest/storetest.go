@@ -5,6 +5,10 @@
 // PostgreSQL tests are skipped, loudly, when no server answers — unless
 // CODEQR_TEST_POSTGRES=required (as .ci/run sets), which turns that into a
 // failure so that CI can never pass on SQLite alone.
+//
+// CODEQR_TEST_DATABASES=sqlite (or =postgres) runs one database's half of the
+// suite: every test or subtest on the other database is skipped. Unset, both
+// run.
 package storetest
 
 import (
@@ -29,6 +33,21 @@ const DefaultPostgresURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disa
 // Dialects lists the databases Each runs on.
 var Dialects = []string{"sqlite", "postgres"}
 
+// Only skips t unless CODEQR_TEST_DATABASES selects dialect (unset selects
+// every dialect). An unknown value fails the test rather than running nothing.
+func Only(t testing.TB, dialect string) {
+	t.Helper()
+	v := os.Getenv("CODEQR_TEST_DATABASES")
+	switch v {
+	case "", dialect:
+		return
+	case "sqlite", "postgres":
+		t.Skipf("storetest: %s not selected (CODEQR_TEST_DATABASES=%s)", dialect, v)
+	default:
+		t.Fatalf("storetest: CODEQR_TEST_DATABASES=%q: want sqlite or postgres (or unset for both)", v)
+	}
+}
+
 // Each runs fn as a subtest once per database, each with a fresh migrated store.
 func Each(t *testing.T, fn func(t *testing.T, st *store.Store)) {
 	t.Helper()
@@ -46,6 +65,7 @@ func EachURL(t *testing.T, fn func(t *testing.T, databaseURL, dataDir string)) {
 	for _, d := range Dialects {
 		t.Run(d, func(t *testing.T) {
 			if d == "sqlite" {
+				Only(t, d)
 				fn(t, "", t.TempDir())
 				return
 			}
@@ -54,9 +74,11 @@ func EachURL(t *testing.T, fn func(t *testing.T, databaseURL, dataDir string)) {
 	}
 }
 
-// New returns a fresh, migrated store of the given dialect, closed at cleanup.
+// New returns a fresh, migrated store of the given dialect, closed at cleanup
+// (the test is skipped when CODEQR_TEST_DATABASES selects another dialect).
 func New(t testing.TB, dialect string) *store.Store {
 	t.Helper()
+	Only(t, dialect)
 	ctx := context.Background()
 	var (
 		st  *store.Store
@@ -91,6 +113,7 @@ func adminURL() string {
 // The schema is dropped at cleanup.
 func PostgresURL(t testing.TB) string {
 	t.Helper()
+	Only(t, "postgres")
 	admin := adminURL()
 	db, err := sql.Open("pgx", admin)
 	if err != nil {
@@ -147,4 +170,32 @@ func Count(t testing.TB, q store.Querier, query string, args ...any) int {
 		t.Fatalf("count %s: %v", query, err)
 	}
 	return n
+}
+
+// TwoNodes opens one fresh, migrated database of dialect twice, as two server
+// processes sharing it would; both stores are closed at cleanup.
+func TwoNodes(t testing.TB, dialect string) (*store.Store, *store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	var url, path string
+	switch dialect {
+	case "sqlite":
+		path = filepath.Join(t.TempDir(), "codeqr.db")
+	case "postgres":
+		url = PostgresURL(t)
+	default:
+		t.Fatalf("storetest: unknown dialect %q", dialect)
+	}
+	open := func() *store.Store {
+		st, err := store.Open(ctx, url, path, store.Options{MaxConns: 4})
+		if err != nil {
+			t.Fatalf("storetest: open %s: %v", dialect, err)
+		}
+		t.Cleanup(func() { st.Close() })
+		if _, err := st.Migrate(ctx); err != nil {
+			t.Fatalf("storetest: migrate %s: %v", dialect, err)
+		}
+		return st
+	}
+	return open(), open()
 }

@@ -1,4 +1,4 @@
--- Webhook operations (issue 5): per-webhook rate limit, durable recovery jobs,
+-- Webhook operations: per-webhook rate limit, durable recovery jobs,
 -- and indexes that keep retention pruning and queue metrics cheap.
 
 -- Deliveries per second on each node; NULL means unlimited.
