@@ -12,21 +12,31 @@ import (
 	_ "time/tzdata"
 
 	"github.com/codeqr/codeqr/internal/errs"
+	"github.com/codeqr/codeqr/internal/rollups"
 )
 
 // Events that can be asked for, and the interaction kind each one counts.
 const (
-	EventClicks = "clicks"
-	EventScans  = "scans"
-	EventViews  = "views"
-	EventLeads  = "leads"
-	EventSales  = "sales"
+	EventClicks    = "clicks"
+	EventScans     = "scans"
+	EventViews     = "views"
+	EventLeads     = "leads"
+	EventSales     = "sales"
+	EventComposite = "composite" // every count at once: clicks, scans, views, leads, sales, saleAmount
 )
 
-// kindOf maps an interaction event to the interactions.kind it stores.
-var kindOf = map[string]string{EventClicks: "click", EventScans: "scan", EventViews: "view"}
+// kindOf maps an event to the rollup kind it counts.
+var kindOf = map[string]string{EventClicks: rollups.KindClick, EventScans: rollups.KindScan, EventViews: rollups.KindView,
+	EventLeads: rollups.KindLead, EventSales: rollups.KindSale}
 
-var allEvents = []string{EventClicks, EventScans, EventViews, EventLeads, EventSales}
+// eventOfKind is the reverse of kindOf.
+var eventOfKind = map[string]string{rollups.KindClick: EventClicks, rollups.KindScan: EventScans, rollups.KindView: EventViews,
+	rollups.KindLead: EventLeads, rollups.KindSale: EventSales}
+
+// allKinds are the kinds of the composite answer and of groupBy=count.
+var allKinds = []string{rollups.KindClick, rollups.KindScan, rollups.KindView, rollups.KindLead, rollups.KindSale}
+
+var allEvents = []string{EventClicks, EventScans, EventViews, EventLeads, EventSales, EventComposite}
 
 // GroupBy values.
 const (
@@ -34,33 +44,65 @@ const (
 	GroupTimeseries = "timeseries"
 )
 
-// dimension is a group-by over one interactions column.
+// dimension is a group-by: the rollup dimension it reads and how a value
+// becomes the fields of a row.
 type dimension struct {
-	column string // interactions column
-	key    string // JSON name of the group value
-	// extra columns reported beside the key, under the same JSON names
-	// (cities also say their country and region, as Dub's cities do).
-	extra []string
-	// conversions is true when leads and sales can be grouped this way too
-	// (their tables carry only the resource ids).
-	conversions bool
+	dim    string   // rollups dimension
+	fields []string // JSON names of the value's parts (rollups.Sep-joined)
+	// via, for top_tags and top_partners: the value is a link (or QR code)
+	// id, mapped to tags or partners by their current assignment.
+	via string
 }
 
 var dimensions = map[string]dimension{
-	"countries":   {column: "country", key: "country"},
-	"cities":      {column: "city", key: "city", extra: []string{"country", "region"}},
-	"continents":  {column: "continent", key: "continent"},
-	"devices":     {column: "device", key: "device"},
-	"browsers":    {column: "browser", key: "browser"},
-	"os":          {column: "os", key: "os"},
-	"referers":    {column: "referer", key: "referer"},
-	"top_links":   {column: "link_id", key: "linkId", conversions: true},
-	"top_qrcodes": {column: "qrcode_id", key: "qrcodeId", conversions: true},
-	"top_pages":   {column: "page_id", key: "pageId", conversions: true},
+	"continents":    {dim: rollups.Continent, fields: []string{"continent"}},
+	"countries":     {dim: rollups.Country, fields: []string{"country"}},
+	"regions":       {dim: rollups.Region, fields: []string{"country", "region"}},
+	"cities":        {dim: rollups.City, fields: []string{"country", "region", "city"}},
+	"devices":       {dim: rollups.Device, fields: []string{"device"}},
+	"browsers":      {dim: rollups.Browser, fields: []string{"browser"}},
+	"os":            {dim: rollups.OS, fields: []string{"os"}},
+	"referers":      {dim: rollups.Referer, fields: []string{"referer"}},
+	"referer_urls":  {dim: rollups.RefererURL, fields: []string{"refererUrl"}},
+	"top_urls":      {dim: rollups.URL, fields: []string{"url"}},
+	"triggers":      {dim: rollups.Trigger, fields: []string{"trigger"}},
+	"utm_sources":   {dim: rollups.UTMSource, fields: []string{"utm_source"}},
+	"utm_mediums":   {dim: rollups.UTMMedium, fields: []string{"utm_medium"}},
+	"utm_campaigns": {dim: rollups.UTMCamp, fields: []string{"utm_campaign"}},
+	"utm_terms":     {dim: rollups.UTMTerm, fields: []string{"utm_term"}},
+	"utm_contents":  {dim: rollups.UTMContent, fields: []string{"utm_content"}},
+	"top_links":     {dim: rollups.LinkID, fields: []string{"linkId"}},
+	"top_qrcodes":   {dim: rollups.QRCodeID, fields: []string{"qrcodeId"}},
+	"top_pages":     {dim: rollups.PageID, fields: []string{"pageId"}},
+	"top_tags":      {dim: rollups.LinkID, fields: []string{"tagId"}, via: "tags"},
+	"top_partners":  {dim: rollups.LinkID, fields: []string{"partnerId"}, via: "partners"},
 }
 
-var allGroupBys = []string{GroupCount, GroupTimeseries, "countries", "cities", "continents", "devices",
-	"browsers", "os", "referers", "top_links", "top_qrcodes", "top_pages"}
+var allGroupBys = []string{GroupCount, GroupTimeseries, "continents", "countries", "regions", "cities", "devices",
+	"browsers", "os", "referers", "referer_urls", "top_urls", "triggers", "utm_sources", "utm_mediums", "utm_campaigns",
+	"utm_terms", "utm_contents", "top_links", "top_qrcodes", "top_pages", "top_tags", "top_partners"}
+
+// Filter is one dimension filter: only rows whose Dim is Value. For the
+// composite dimensions (region, city) Value is matched against the part the
+// parameter names (the region or the city), not the whole composite value.
+type Filter struct {
+	Param string // query parameter
+	Dim   string // rollups dimension
+	Value string
+}
+
+// filterParams are the dimension filters of GET /api/analytics and
+// GET /api/events, by query parameter.
+var filterParams = []struct{ param, dim string }{
+	{"continent", rollups.Continent}, {"country", rollups.Country}, {"region", rollups.Region},
+	{"city", rollups.City}, {"device", rollups.Device}, {"browser", rollups.Browser}, {"os", rollups.OS},
+	{"referer", rollups.Referer}, {"refererUrl", rollups.RefererURL}, {"url", rollups.URL},
+	{"trigger", rollups.Trigger}, {"utm_source", rollups.UTMSource}, {"utm_medium", rollups.UTMMedium},
+	{"utm_campaign", rollups.UTMCamp}, {"utm_term", rollups.UTMTerm}, {"utm_content", rollups.UTMContent},
+}
+
+// maxFilterLen bounds a filter value.
+const maxFilterLen = 2048
 
 // intervals are the preset windows ending now; "all" has no start.
 var intervals = []string{"24h", "7d", "30d", "90d", "1y", "all"}
@@ -83,6 +125,11 @@ type Params struct {
 	LinkID     string
 	QRCodeID   string
 	PageID     string
+	// Filters are the dimension filters, all of which must hold.
+	Filters []Filter
+	// TagID and Domain restrict to the links and QR codes that carry the tag
+	// or live on the domain now (and the pages on the domain).
+	TagID, Domain string
 	// IncludeBots adds bot interactions. Repeats of a human visitor inside the
 	// dedupe window stay excluded either way: they are not new visits, bot or
 	// not. Bot rows carry no separate repeat flag, so with IncludeBots every
@@ -113,9 +160,6 @@ func ParseParams(v url.Values) (Params, error) {
 	if !slices.Contains(allGroupBys, p.GroupBy) {
 		return Params{}, errs.Invalid("groupBy must be one of %s", strings.Join(allGroupBys, ", "))
 	}
-	if d, ok := dimensions[p.GroupBy]; ok && !d.conversions && (p.Event == EventLeads || p.Event == EventSales) {
-		return Params{}, errs.Invalid("groupBy %s is not available for %s; use count, timeseries, top_links, top_qrcodes or top_pages", p.GroupBy, p.Event)
-	}
 	return p, nil
 }
 
@@ -129,7 +173,12 @@ func ParseEventParams(v url.Values) (Params, error) {
 	}
 	p.Event = v.Get("event")
 	if p.Event != "" && kindOf[p.Event] == "" {
-		return Params{}, errs.Invalid("event must be clicks, scans or views")
+		return Params{}, errs.Invalid("event must be clicks, scans, views, leads or sales")
+	}
+	for _, f := range p.Filters {
+		if _, utm := rollups.UTMParams[f.Dim]; utm {
+			return Params{}, errs.Invalid("%s is not a filter of /api/events (it is one of /api/analytics)", f.Param)
+		}
 	}
 	return p, nil
 }
@@ -152,6 +201,31 @@ func parseCommon(v url.Values) (Params, error) {
 	if p.Location, err = parseTimezone(v.Get("timezone")); err != nil {
 		return Params{}, err
 	}
+	for _, f := range filterParams {
+		val := v.Get(f.param)
+		if val == "" {
+			continue
+		}
+		if len(val) > maxFilterLen {
+			return Params{}, errs.Invalid("%s must be at most %d bytes", f.param, maxFilterLen)
+		}
+		if f.dim == rollups.Trigger && val != "qr" && val != "link" {
+			return Params{}, errs.Invalid("trigger must be qr or link")
+		}
+		p.Filters = append(p.Filters, Filter{Param: f.param, Dim: f.dim, Value: val})
+	}
+	if s := v.Get("qr"); s != "" {
+		qr, err := strconv.ParseBool(s)
+		if err != nil {
+			return Params{}, errs.BadInput("qr must be true or false")
+		}
+		trig := "link"
+		if qr {
+			trig = "qr"
+		}
+		p.Filters = append(p.Filters, Filter{Param: "qr", Dim: rollups.Trigger, Value: trig})
+	}
+	p.TagID, p.Domain = v.Get("tagId"), v.Get("domain")
 	if s := v.Get("includeBots"); s != "" {
 		if p.IncludeBots, err = strconv.ParseBool(s); err != nil {
 			return Params{}, errs.BadInput("includeBots must be true or false")

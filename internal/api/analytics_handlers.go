@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 
@@ -105,6 +106,24 @@ type DubEvent struct {
 	tracking.Interaction
 }
 
+// DubConversionEvent is a lead or sale event as Dub's GET /events shows it:
+// the conversion with the link it came through (null for a QR code or page).
+type DubConversionEvent struct {
+	analytics.ConversionEvent
+	Link *links.Link `json:"link"`
+}
+
+// linkOf is the link of id among ls, or nil.
+func linkOf(ls map[string]links.Link, id *string) *links.Link {
+	if id == nil {
+		return nil
+	}
+	if l, ok := ls[*id]; ok {
+		return &l
+	}
+	return nil
+}
+
 // DubClick is the interaction as Dub's click object: the interaction fields with the
 // click id as id.
 type DubClick struct {
@@ -139,29 +158,46 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	events, err := s.Analytics.Events(r.Context(), projectOf(r), p, page, pageSize)
+	res, err := s.Analytics.Events(r.Context(), projectOf(r), p, page, pageSize)
 	if err != nil {
 		return err
 	}
-	var ids []string
-	for _, e := range events {
-		if e.LinkID != nil {
-			ids = append(ids, *e.LinkID)
-		}
-	}
-	ls, err := s.Links.GetMany(r.Context(), projectOf(r), ids)
-	if err != nil {
-		return err
-	}
-	out := make([]DubEvent, 0, len(events))
-	for _, e := range events {
-		var lp *links.Link
-		if e.LinkID != nil {
-			if l, ok := ls[*e.LinkID]; ok {
-				lp = &l
+	var out any
+	switch events := res.(type) {
+	case []analytics.Event:
+		ids := make([]string, 0, len(events))
+		for _, e := range events {
+			if e.LinkID != nil {
+				ids = append(ids, *e.LinkID)
 			}
 		}
-		out = append(out, dubEventOf(e, lp))
+		ls, err := s.Links.GetMany(r.Context(), projectOf(r), ids)
+		if err != nil {
+			return err
+		}
+		rows := make([]DubEvent, 0, len(events))
+		for _, e := range events {
+			rows = append(rows, dubEventOf(e, linkOf(ls, e.LinkID)))
+		}
+		out = rows
+	case []analytics.ConversionEvent:
+		ids := make([]string, 0, len(events))
+		for _, e := range events {
+			if e.LinkID != nil {
+				ids = append(ids, *e.LinkID)
+			}
+		}
+		ls, err := s.Links.GetMany(r.Context(), projectOf(r), ids)
+		if err != nil {
+			return err
+		}
+		rows := make([]DubConversionEvent, 0, len(events))
+		for _, e := range events {
+			rows = append(rows, DubConversionEvent{ConversionEvent: e, Link: linkOf(ls, e.LinkID)})
+		}
+		out = rows
+	default:
+		return fmt.Errorf("api: events: unexpected %T", res)
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

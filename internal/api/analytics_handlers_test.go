@@ -15,6 +15,7 @@ import (
 	"github.com/codeqr/codeqr/internal/links"
 	"github.com/codeqr/codeqr/internal/pages"
 	"github.com/codeqr/codeqr/internal/projects"
+	"github.com/codeqr/codeqr/internal/rollups"
 	"github.com/codeqr/codeqr/internal/store"
 	"github.com/codeqr/codeqr/internal/store/storetest"
 	"github.com/codeqr/codeqr/internal/testserver"
@@ -105,11 +106,26 @@ $11, '18.0', 'WebKit', '605.1.15', $12, '18.0', 'Unknown', 'test-agent', $13, FA
 				return err
 			}
 		}
-		return nil
+		return rebuildRollups(ctx, tx, rows)
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// rebuildRollups recounts the rollups of the rows' projects: the rows are
+// written with plain SQL here, not through the interactions pipeline.
+func rebuildRollups(ctx context.Context, tx *store.Tx, rows []row) error {
+	done := map[string]bool{}
+	for _, r := range rows {
+		if !done[r.project] {
+			done[r.project] = true
+			if err := rollups.Rebuild(ctx, tx, r.project); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func (e *analyticsEnv) get(t *testing.T, path, key string, dst any) {
@@ -208,7 +224,7 @@ func TestAnalytics(t *testing.T) {
 			wantRows(t, e, "/api/analytics?event=clicks&groupBy=countries&includeBots=true", jsonRows{
 				{"country": "US", "clicks": 3.0}, {"country": "DE", "clicks": 1.0}})
 			wantRows(t, e, "/api/analytics?groupBy=cities", jsonRows{
-				{"city": "Unknown", "country": "US", "region": "Unknown", "clicks": 2.0}, {"city": "Berlin", "country": "DE", "region": "Unknown", "clicks": 1.0}})
+				{"city": "Unknown", "region": "Unknown", "country": "US", "clicks": 2.0}, {"city": "Berlin", "region": "Unknown", "country": "DE", "clicks": 1.0}})
 			wantRows(t, e, "/api/analytics?groupBy=continents&interval=7d&event=views", jsonRows{
 				{"continent": "EU", "views": 1.0}})
 			wantRows(t, e, "/api/analytics?groupBy=devices", jsonRows{
@@ -325,14 +341,17 @@ func TestAnalytics(t *testing.T) {
 				{"/api/analytics?start=yesterday", e.key, 400, "bad_request", "start"},
 				{"/api/analytics?end=2026-13-01T00:00:00Z", e.key, 400, "bad_request", "end"},
 				{"/api/analytics?includeBots=maybe", e.key, 400, "bad_request", "includeBots"},
-				{"/api/analytics?event=leads&groupBy=countries", e.key, 422, "unprocessable_entity", "countries"},
+				{"/api/analytics?trigger=nfc", e.key, 422, "unprocessable_entity", "trigger"},
+				{"/api/analytics?qr=perhaps", e.key, 400, "bad_request", "qr"},
+				{"/api/analytics?tagId=tag_nope", e.key, 404, "not_found", "tag"},
 				{"/api/analytics?linkId=" + e.l1, e.other, 404, "not_found", e.l1},
 				{"/api/analytics?linkId=" + e.p2Link, e.key, 404, "not_found", "link"},
 				{"/api/analytics?qrcodeId=qr_x", e.key, 404, "not_found", "QR code"},
 				{"/api/analytics?pageId=" + e.page, e.other, 404, "not_found", "page"},
 				{"/api/analytics", e.ro, 403, "forbidden", "analytics.read"},
 				{"/api/analytics", "", 401, "unauthorized", ""},
-				{"/api/events?event=leads", e.key, 422, "unprocessable_entity", "event"},
+				{"/api/events?event=taps", e.key, 422, "unprocessable_entity", "event"},
+				{"/api/events?utm_source=x", e.key, 422, "unprocessable_entity", "utm_source"},
 				{"/api/events?pageSize=1000", e.key, 400, "bad_request", "pageSize"},
 				{"/api/events?linkId=" + e.l1, e.other, 404, "not_found", "link"},
 				{"/api/events?start=2026-11-02T00:00:00Z&end=2026-11-01T00:00:00Z", e.key, 422, "unprocessable_entity", "start"},
@@ -434,6 +453,11 @@ func TestAnalyticsConversions(t *testing.T) {
 		for _, amount := range []int64{1999, 500} {
 			exec(t, st, "INSERT INTO sales (id, project_id, customer_id, event_name, amount, currency, payment_processor, link_id, created_at) VALUES ($1, $2, $3, 'Purchase', $4, 'usd', 'custom', $5, $6)",
 				ids.Random(12), e.p1, customer(e.p1), amount, e.l1, at)
+		}
+		for _, p := range []string{e.p1, e.p2} {
+			if err := st.InTx(context.Background(), func(tx *store.Tx) error { return rollups.Rebuild(context.Background(), tx, p) }); err != nil {
+				t.Fatal(err)
+			}
 		}
 		e.get(t, "/api/analytics", e.key, &c)
 		if want := (analytics.Counts{Leads: 3, Sales: 2, SaleAmount: 2499}); c != want {

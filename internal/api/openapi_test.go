@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/codeqr/codeqr/internal/analytics"
 	"github.com/codeqr/codeqr/internal/api"
 	"github.com/codeqr/codeqr/internal/conversions"
 	"github.com/codeqr/codeqr/internal/domains"
@@ -212,6 +213,8 @@ func TestOpenAPISchemasMatchWire(t *testing.T) {
 		"Interaction":       tracking.Interaction{},
 		"ApiKey":            projects.KeyInfo{},
 		"ApiKeyCreated":     projects.CreatedKey{},
+		"AnalyticsCounts":   analytics.Counts{},
+		"ConversionEvent":   api.DubConversionEvent{ConversionEvent: analytics.ConversionEvent{Sale: &analytics.SaleDetail{}}},
 	} {
 		b, err := json.Marshal(v)
 		if err != nil {

@@ -45,6 +45,7 @@ import (
 	"github.com/codeqr/codeqr/internal/projects"
 	"github.com/codeqr/codeqr/internal/public"
 	"github.com/codeqr/codeqr/internal/qrcodes"
+	"github.com/codeqr/codeqr/internal/rollups"
 	"github.com/codeqr/codeqr/internal/samples"
 	"github.com/codeqr/codeqr/internal/store"
 	"github.com/codeqr/codeqr/internal/tags"
@@ -158,6 +159,7 @@ func New(o Options) (*App, error) {
 	}
 	recoverer := delivery.NewRecoverer(bg, deliverer.Notify, logger)
 	pruner := delivery.NewPruner(bg, cfg.DeliveryLogRetention, logger)
+	retention := interactions.NewRetention(bg, cfg.InteractionsRetention, logger)
 	eventWriter := events.NewWriter(deliverer.Notify, nil)
 	a.Deliverer = deliverer
 
@@ -201,6 +203,9 @@ func New(o Options) (*App, error) {
 		{"webhook deliverer", deliverer},
 		{"delivery log pruner", pruner},
 		{"recovery worker", recoverer},
+		{"interactions retention", retention},
+		// Rollups of rows written before they existed, before any new write.
+		{"analytics rollup backfill", rollups.NewBackfiller(bg, logger)},
 		{"interactions pipeline", a.Interactions},
 	}
 

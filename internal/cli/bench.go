@@ -16,8 +16,10 @@ import (
 const benchUsage = `usage:
   codeqr bench deliveries --key KEY [--server URL] [--rate N] [--duration D] [--webhooks K] [--warmup D]
   codeqr bench links --key KEY [--server URL] (--rate N | --concurrency C) [--duration D]
+  codeqr bench analytics [--n N] [--span D] [--links L] [--batch B] [--runs R] [--database-url URL | --data-dir DIR]
 
-The server must allow the local receiver: serve --webhooks-allow-http --webhooks-allow-private.`
+The server must allow the local receiver: serve --webhooks-allow-http --webhooks-allow-private.
+bench analytics needs no server: it writes into the database itself, through the interactions pipeline.`
 
 // runBench measures a running server from the outside; see package bench.
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -31,6 +33,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return benchDeliveries(ctx, args[1:], stdout, stderr)
 	case "links":
 		return benchLinks(ctx, args[1:], stdout, stderr)
+	case "analytics":
+		return benchAnalytics(ctx, args[1:], stdout, stderr)
 	}
 	return fmt.Errorf("bench: unknown mode %q\n%s", args[0], benchUsage)
 }
@@ -78,6 +82,38 @@ func benchLinks(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	o.Log = stderr
 	res, err := bench.Links(ctx, o)
+	res.Print(stdout)
+	return err
+}
+
+func benchAnalytics(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench analytics", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cf := bindConfig(fs, false)
+	var o bench.AnalyticsOptions
+	fs.IntVar(&o.N, "n", 1_000_000, "interactions to write into a fresh project")
+	fs.DurationVar(&o.Span, "span", 30*24*time.Hour, "they are spread evenly over this much time before now (their density decides how much the rollups aggregate)")
+	fs.IntVar(&o.Links, "links", 200, "links they are spread over (a few popular ones get most)")
+	fs.IntVar(&o.Batch, "batch", 5000, "interactions per write transaction")
+	fs.IntVar(&o.Runs, "runs", 20, "timed runs of each query")
+	if err := parseWithEnv(fs, args); err != nil {
+		return err
+	}
+	cfg, err := cf.finish()
+	if err != nil {
+		return err
+	}
+	logger := newLogger(stderr, "warn")
+	st, err := openStore(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if _, err := st.Migrate(ctx); err != nil {
+		return err
+	}
+	o.Log = stderr
+	res, err := bench.Analytics(ctx, st, o)
 	res.Print(stdout)
 	return err
 }

@@ -103,6 +103,7 @@ func bindConfig(fs *flag.FlagSet, full bool) *configFlags {
 	fs.DurationVar(&c.cfg.FlushInterval, "flush-interval", 100*time.Millisecond, "how often buffered clicks, scans and views are written (a hard crash loses at most this much)")
 	fs.DurationVar(&c.cfg.DedupeWindow, "dedupe-window", time.Hour, "a repeat by the same visitor on the same resource within this window is not counted (0 disables)")
 	fs.DurationVar(&c.cfg.DeliveryLogRetention, "delivery-log-retention", 720*time.Hour, "how long delivery attempts, finished deliveries and their events are kept")
+	fs.DurationVar(&c.cfg.InteractionsRetention, "interactions-retention", 0, "how long raw clicks, scans and views are kept, e.g. 2160h (0 keeps them forever; analytics counts are kept regardless, /api/events reaches back this far)")
 	fs.StringVar(&c.cfg.SMTPAddr, "smtp-addr", "", "SMTP server (host:port) for e-mail to project owners when a webhook is disabled; empty: log only")
 	fs.StringVar(&c.cfg.SMTPFrom, "smtp-from", "", "sender address of those e-mails")
 	fs.StringVar(&c.cfg.SMTPUsername, "smtp-username", "", "optional SMTP username (PLAIN auth)")

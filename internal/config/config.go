@@ -62,6 +62,10 @@ type Config struct {
 	// DeliveryLogRetention is how long delivery attempts, finished deliveries
 	// and their events are kept before the pruner deletes them. Default 720h.
 	DeliveryLogRetention time.Duration
+	// InteractionsRetention is how long raw interaction rows (clicks, scans,
+	// views) are kept; analytics rollups are kept regardless. Zero keeps them
+	// forever.
+	InteractionsRetention time.Duration
 	// SMTPAddr (host:port) enables e-mail to a project's owner when a webhook
 	// is disabled automatically. Empty means log only.
 	SMTPAddr string
@@ -160,6 +164,9 @@ func (c Config) Validate() error {
 	}
 	if c.FlushInterval < 0 || c.DedupeWindow < 0 {
 		errs = append(errs, errors.New("flush-interval and dedupe-window must not be negative"))
+	}
+	if c.InteractionsRetention < 0 {
+		errs = append(errs, errors.New("interactions-retention: must not be negative"))
 	}
 	if c.DeliveryLogRetention < 0 {
 		errs = append(errs, errors.New("delivery-log-retention: must be positive"))

@@ -48,6 +48,9 @@ type Options struct {
 	Pages   *pages.Service
 	Flusher Flusher
 	Logger  *slog.Logger
+	// Now is the clock conversions are timed by; nil means time.Now (tests
+	// set it to place conversions in time).
+	Now func() time.Time
 }
 
 // Service tracks leads and sales and reads customers.
@@ -63,7 +66,11 @@ func NewService(st *store.Store, ev *events.Writer, o Options) *Service {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{st: st, ev: ev, opt: o, now: time.Now}
+	now := o.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{st: st, ev: ev, opt: o, now: now}
 }
 
 // Customer is the customer object of lead.created and sale.created events

@@ -10,6 +10,7 @@ import (
 	"github.com/codeqr/codeqr/internal/errs"
 	"github.com/codeqr/codeqr/internal/events"
 	"github.com/codeqr/codeqr/internal/ids"
+	"github.com/codeqr/codeqr/internal/rollups"
 	"github.com/codeqr/codeqr/internal/store"
 	"github.com/codeqr/codeqr/internal/tracking"
 )
@@ -138,6 +139,9 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (customer_id, 
 	if err := bumpResource(ctx, tx, projectID, o, quantity, 0, 0); err != nil {
 		return Lead{}, false, err
 	}
+	if err := rollups.Write(ctx, tx, rollupOf(projectID, rollups.KindLead, o, now, rollups.Counts{N: 1})); err != nil {
+		return Lead{}, false, err
+	}
 	if err := bumpCustomer(ctx, tx, c.ID, quantity, 0, 0, now); err != nil {
 		return Lead{}, false, err
 	}
@@ -251,6 +255,9 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CON
 	if err := bumpResource(ctx, tx, projectID, o, 0, 1, in.amount); err != nil {
 		return Sale{}, err
 	}
+	if err := rollups.Write(ctx, tx, rollupOf(projectID, rollups.KindSale, o, now, rollups.Counts{N: 1, Amount: in.amount})); err != nil {
+		return Sale{}, err
+	}
 	if err := bumpCustomer(ctx, tx, c.ID, 0, 1, in.amount, now); err != nil {
 		return Sale{}, err
 	}
@@ -323,4 +330,22 @@ func (s *Service) RecordFormLead(ctx context.Context, tx *store.Tx, in FormLead)
 	}
 	_, inserted, err = s.insertLead(ctx, tx, in.ProjectID, c, view, in.EventName, 1, in.Metadata, now)
 	return inserted, err
+}
+
+// rollupOf is the analytics rollup of one lead or sale: counted in its
+// project, its resource, and the dimensions of the interaction it is
+// attributed to (written in the conversion's transaction).
+func rollupOf(projectID, kind string, o origin, at time.Time, c rollups.Counts) rollups.Batch {
+	it := rollups.Item{ProjectID: projectID, Kind: kind, At: store.Millis(at), Interaction: o.interaction, Counts: c}
+	switch {
+	case o.linkID != nil:
+		it.Resource, it.ResourceDim = *o.linkID, rollups.LinkID
+	case o.qrcodeID != nil:
+		it.Resource, it.ResourceDim = *o.qrcodeID, rollups.QRCodeID
+	case o.pageID != nil:
+		it.Resource, it.ResourceDim = *o.pageID, rollups.PageID
+	}
+	b := rollups.Batch{}
+	b.Add(it)
+	return b
 }

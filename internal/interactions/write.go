@@ -11,6 +11,7 @@ import (
 
 	"github.com/codeqr/codeqr/internal/errs"
 	"github.com/codeqr/codeqr/internal/events"
+	"github.com/codeqr/codeqr/internal/rollups"
 	"github.com/codeqr/codeqr/internal/store"
 )
 
@@ -22,12 +23,14 @@ type kindInfo struct {
 	last    string // last-time column, "" for pages
 	event   events.Type
 	dataKey string
+	// rollupDim is the analytics rollup dimension of the resource.
+	rollupDim string
 }
 
 var kinds = map[Kind]kindInfo{
-	KindClick: {"link_id", "links", "clicks", "last_clicked", events.LinkClicked, "link"},
-	KindScan:  {"qrcode_id", "qrcodes", "scans", "last_scanned", events.QRCodeScanned, "qrcode"},
-	KindView:  {"page_id", "pages", "views", "", events.PageVisited, "page"},
+	KindClick: {"link_id", "links", "clicks", "last_clicked", events.LinkClicked, "link", rollups.LinkID},
+	KindScan:  {"qrcode_id", "qrcodes", "scans", "last_scanned", events.QRCodeScanned, "qrcode", rollups.QRCodeID},
+	KindView:  {"page_id", "pages", "views", "", events.PageVisited, "page", rollups.PageID},
 }
 
 func (p *Pipeline) loader(k Kind) Loader {
@@ -96,8 +99,31 @@ func (p *Pipeline) write(ctx context.Context, batch []Record) error {
 				return err
 			}
 		}
-		return nil
+		return rollups.Write(ctx, tx, rollupsOf(batch))
 	})
+}
+
+// rollupsOf aggregates a batch's analytics rollups in memory, so each rollup
+// row is written once per batch. Counted rows count in n, bots in bots; human
+// repeats in neither.
+func rollupsOf(batch []Record) rollups.Batch {
+	b := rollups.Batch{}
+	for i := range batch {
+		r := &batch[i]
+		var c rollups.Counts
+		switch {
+		case r.counted:
+			c.N = 1
+		case r.Interaction.Bot:
+			c.Bots = 1
+		default:
+			continue
+		}
+		b.Add(rollups.Item{ProjectID: r.ProjectID, Kind: string(r.Kind), Resource: r.ResourceID,
+			ResourceDim: kinds[r.Kind].rollupDim, At: store.Millis(r.Interaction.Timestamp),
+			Interaction: &r.Interaction, Counts: c})
+	}
+	return b
 }
 
 func groupOf(batch []Record) []*group {

@@ -1,0 +1,293 @@
+// Package rollups keeps the analytics_rollups table: counts of interactions
+// (clicks, scans, page views) and conversions (leads, sales and their amount)
+// per project, resource, dimension value and UTC time bucket.
+//
+// The writers (the interactions pipeline, the conversions service) build a
+// Batch in memory from what they write, so that each rollup row is touched
+// once per transaction, and call Write inside the same transaction as the raw
+// rows: a rollup is exactly as durable as the rows it counts, and never
+// approximate.
+//
+// Buckets are 15 minutes of UTC. Every time zone offset and DST transition in
+// use since 1980 in the Go time zone database is a multiple of 15 minutes
+// (tested in zones_test.go), so every hour, day and month of any IANA zone
+// starts on a bucket boundary and is a whole number of buckets; a query edge
+// that does not fall on one (a preset window ending "now", or a historical
+// zone with odd offsets) is counted from the raw rows for the part of a
+// bucket it cuts (see internal/analytics). Each count is also kept at the
+// coarser grain of one day (UTC), so a long window reads few rows: a window
+// is split into the largest aligned buckets that fit.
+package rollups
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/codeqr/codeqr/internal/store"
+	"github.com/codeqr/codeqr/internal/tracking"
+)
+
+// Grain sizes in Unix ms, finest first. Bucket is the finest.
+const (
+	Bucket int64 = 15 * 60 * 1000
+	Hour   int64 = 60 * 60 * 1000
+	Day    int64 = 24 * Hour
+)
+
+// Grains are the bucket sizes every count is kept at, finest first; each is
+// a multiple of the one before. A group-by over one window reads the fine
+// buckets at its two ends and whole days in between; a timeseries reads one
+// row per bucket (it has one value), so an hourly grain would save little
+// and cost a third more writes.
+var Grains = []int64{Bucket, Day}
+
+// Kinds of rollup rows: the three interaction kinds and the two conversions.
+const (
+	KindClick = "click"
+	KindScan  = "scan"
+	KindView  = "view"
+	KindLead  = "lead"
+	KindSale  = "sale"
+)
+
+// Dimensions. Total (dim "" and value "") counts everything; the others
+// count per value. The resource dimensions (link, qrcode, page) are kept
+// only for the whole project: per resource they would repeat the total.
+const (
+	Total      = ""
+	Continent  = "continent"
+	Country    = "country"
+	Region     = "region" // value: country + Sep + region
+	City       = "city"   // value: country + Sep + region + Sep + city
+	Device     = "device"
+	Browser    = "browser"
+	OS         = "os"
+	Referer    = "referer"
+	RefererURL = "referer_url"
+	URL        = "url"
+	Trigger    = "trigger" // "qr" or "link"
+	UTMSource  = "utm_source"
+	UTMMedium  = "utm_medium"
+	UTMCamp    = "utm_campaign"
+	UTMTerm    = "utm_term"
+	UTMContent = "utm_content"
+	LinkID     = "link"
+	QRCodeID   = "qrcode"
+	PageID     = "page"
+)
+
+// Sep joins the parts of a composite value (regions and cities name their
+// country, cities their region too).
+const Sep = "\x1f"
+
+// InteractionDims are the dimensions read from an interaction, in the order
+// Values returns them.
+var InteractionDims = []string{Continent, Country, Region, City, Device, Browser, OS, Referer, RefererURL, URL,
+	Trigger, UTMSource, UTMMedium, UTMCamp, UTMTerm, UTMContent}
+
+// UTMParams maps the UTM dimensions to their query parameter in the
+// destination URL.
+var UTMParams = map[string]string{UTMSource: "utm_source", UTMMedium: "utm_medium", UTMCamp: "utm_campaign",
+	UTMTerm: "utm_term", UTMContent: "utm_content"}
+
+// Values returns the value of each of InteractionDims for one interaction,
+// "" where it has none (a UTM parameter the URL does not carry). Analytics
+// computes the same values from raw rows with this function, so both agree by
+// construction.
+func Values(in *tracking.Interaction) [16]string {
+	trig := "link"
+	if in.QR {
+		trig = "qr"
+	}
+	v := [16]string{in.Continent, in.Country, in.Country + Sep + in.Region, in.Country + Sep + in.Region + Sep + in.City,
+		in.Device, in.Browser, in.OS, in.Referer, in.RefererURL, in.URL, trig}
+	utm := UTM(in.URL)
+	copy(v[11:], utm[:])
+	return v
+}
+
+// UTM returns utm_source, utm_medium, utm_campaign, utm_term and utm_content
+// of a destination URL ("" when absent or unreadable).
+func UTM(raw string) [5]string {
+	var out [5]string
+	i := strings.IndexByte(raw, '?')
+	if i < 0 || !strings.Contains(raw[i:], "utm_") {
+		return out
+	}
+	q := raw[i+1:]
+	if j := strings.IndexByte(q, '#'); j >= 0 {
+		q = q[:j]
+	}
+	vals, err := url.ParseQuery(q)
+	if err != nil && len(vals) == 0 {
+		return out
+	}
+	for k, name := range []string{"utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"} {
+		out[k] = vals.Get(name)
+	}
+	return out
+}
+
+// Key names one rollup row.
+type Key struct {
+	ProjectID, Kind, Resource, Dim string
+	Grain, Bucket                  int64
+	Value                          string
+}
+
+// Counts are the counters of one row.
+type Counts struct{ N, Bots, Amount int64 }
+
+// Batch aggregates rollup increments in memory.
+type Batch map[Key]*Counts
+
+// add adds c to the row of k at every grain.
+func (b Batch) add(k Key, at int64, c Counts) {
+	for _, g := range Grains {
+		k.Grain, k.Bucket = g, floorTo(at, g)
+		if cur := b[k]; cur != nil {
+			cur.N += c.N
+			cur.Bots += c.Bots
+			cur.Amount += c.Amount
+		} else {
+			cc := c
+			b[k] = &cc
+		}
+	}
+}
+
+func floorTo(ms, g int64) int64 {
+	r := ms % g
+	if r < 0 {
+		r += g
+	}
+	return ms - r
+}
+
+// Item is one thing to count: an interaction or a conversion, at a time
+// (Unix ms), with the interaction it comes from (nil for a conversion
+// without one, which then counts only in the total and its resource).
+type Item struct {
+	ProjectID   string
+	Kind        string
+	Resource    string // the link, QR code or page id, "" when none
+	ResourceDim string // LinkID, QRCodeID or PageID
+	At          int64
+	Interaction *tracking.Interaction
+	Counts      Counts
+}
+
+// Add counts one item in the project's rows and, when it has a resource, in
+// that resource's rows.
+func (b Batch) Add(it Item) {
+	if it.Counts == (Counts{}) {
+		return // human repeats: neither counted nor bots
+	}
+	scopes := []string{""}
+	if it.Resource != "" {
+		scopes = append(scopes, it.Resource)
+		b.add(Key{ProjectID: it.ProjectID, Kind: it.Kind, Dim: it.ResourceDim, Value: it.Resource}, it.At, it.Counts)
+	}
+	var vals [16]string
+	if it.Interaction != nil {
+		vals = Values(it.Interaction)
+	}
+	for _, res := range scopes {
+		k := Key{ProjectID: it.ProjectID, Kind: it.Kind, Resource: res}
+		b.add(k, it.At, it.Counts)
+		if it.Interaction == nil {
+			continue
+		}
+		for i, d := range InteractionDims {
+			if vals[i] == "" {
+				continue
+			}
+			k.Dim, k.Value = d, vals[i]
+			b.add(k, it.At, it.Counts)
+		}
+	}
+}
+
+// rowsPerStatement keeps statements small (SQLite resolves $N names with a
+// linear search) and few distinct (the store caches prepared statements).
+const rowsPerStatement = 16
+
+const upsertHead = "INSERT INTO analytics_rollups (project_id, kind, resource_id, dim, grain, bucket, value, n, bots, amount) VALUES "
+
+const upsertTail = ` ON CONFLICT (project_id, kind, resource_id, dim, grain, bucket, value) DO UPDATE SET
+n = analytics_rollups.n + excluded.n, bots = analytics_rollups.bots + excluded.bots, amount = analytics_rollups.amount + excluded.amount`
+
+// Write adds the batch to analytics_rollups inside tx, in key order (a fixed
+// lock order, so that concurrent writers on PostgreSQL cannot deadlock).
+func Write(ctx context.Context, tx *store.Tx, b Batch) error {
+	if len(b) == 0 {
+		return nil
+	}
+	keys := make([]Key, 0, len(b))
+	for k := range b {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, compareKeys)
+	args := make([]any, 0, rowsPerStatement*10)
+	var sb strings.Builder
+	for start := 0; start < len(keys); start += rowsPerStatement {
+		chunk := keys[start:min(start+rowsPerStatement, len(keys))]
+		sb.Reset()
+		args = args[:0]
+		sb.WriteString(upsertHead)
+		for i, k := range chunk {
+			if i > 0 {
+				sb.WriteString(", ")
+			}
+			sb.WriteString("(" + store.Placeholders(len(args)+1, 10) + ")")
+			c := b[k]
+			args = append(args, k.ProjectID, k.Kind, k.Resource, k.Dim, k.Grain, k.Bucket, k.Value, c.N, c.Bots, c.Amount)
+		}
+		sb.WriteString(upsertTail)
+		if _, err := tx.ExecContext(ctx, sb.String(), args...); err != nil {
+			return fmt.Errorf("rollups: upsert %d rows: %w", len(chunk), err)
+		}
+	}
+	return nil
+}
+
+func compareKeys(a, b Key) int {
+	return cmp.Or(strings.Compare(a.ProjectID, b.ProjectID), strings.Compare(a.Kind, b.Kind),
+		strings.Compare(a.Resource, b.Resource), strings.Compare(a.Dim, b.Dim), cmp.Compare(a.Grain, b.Grain),
+		cmp.Compare(a.Bucket, b.Bucket), strings.Compare(a.Value, b.Value))
+}
+
+// Piece is one rollup bucket a window is made of.
+type Piece struct{ Grain, Bucket int64 }
+
+// Decompose splits [lo, hi) — both multiples of Bucket — into the fewest
+// aligned buckets of Grains, in time order.
+func Decompose(lo, hi int64) []Piece {
+	var out []Piece
+	for x := lo; x < hi; {
+		g := Grains[0]
+		for _, c := range Grains[1:] {
+			if x%c == 0 && x+c <= hi {
+				g = c
+			}
+		}
+		out = append(out, Piece{g, x})
+		x += g
+	}
+	return out
+}
+
+// Align returns the bucket-aligned part [a, b) of [lo, hi): a is lo rounded
+// up and b is hi rounded down to a Bucket boundary. a >= b means no whole
+// bucket fits.
+func Align(lo, hi int64) (a, b int64) {
+	a = floorTo(lo, Bucket)
+	if a < lo {
+		a += Bucket
+	}
+	return a, floorTo(hi, Bucket)
+}
