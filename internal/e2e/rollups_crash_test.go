@@ -30,7 +30,7 @@ func TestCrashKeepsRollupsExact(t *testing.T) {
 			if i%2 == 0 {
 				dest += fmt.Sprintf("?utm_source=s%d&utm_campaign=c%d", i%3, i)
 			}
-			l := c.must(http.MethodPost, "/api/links", map[string]any{"url": dest}, http.StatusCreated)
+			l := c.must(http.MethodPost, "/api/links", map[string]any{"url": dest}, http.StatusOK)
 			shortLinks = append(shortLinks, l.str("shortLink"))
 		}
 		uas := []string{iPhoneSafariUA, "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36",
