@@ -77,20 +77,20 @@ type Deliverer struct {
 	freed   chan struct{} // a send finished, slots are free again
 	results chan result
 
-	mu       sync.Mutex
-	state    int
-	held     int                // rows claimed here and not yet handed to the completer
-	perHook  map[string]int     // the same, per webhook
-	sending  map[string]int     // sends in progress per webhook (≤ WebhookConcurrency)
-	queued   map[string][]job   // claimed rows waiting for a send slot of their webhook
-	leased   map[int64]struct{} // claimed here and not yet completed
+	mu      sync.Mutex
+	state   int
+	held    int                // rows claimed here and not yet handed to the completer
+	perHook map[string]int     // the same, per webhook
+	sending map[string]int     // sends in progress per webhook (≤ WebhookConcurrency)
+	queued  map[string][]job   // claimed rows waiting for a send slot of their webhook
+	leased  map[int64]struct{} // claimed here and not yet completed
 	// claimCursor is the last webhook a claim served; the next starts after
 	// it (claim.go).
 	claimCursor string
-	cancel   context.CancelFunc // stops the claim loop
-	loopDone chan struct{}      // closed when the claim loop has returned
-	complete chan struct{}      // closed when the completer has flushed
-	sends    sync.WaitGroup     // in-flight sends
+	cancel      context.CancelFunc // stops the claim loop
+	loopDone    chan struct{}      // closed when the claim loop has returned
+	complete    chan struct{}      // closed when the completer has flushed
+	sends       sync.WaitGroup     // in-flight sends
 	// sendCtx is the context of every send and of reading claimed rows;
 	// Stop cancels it when its deadline nears, and the rows whose sends it
 	// cut short are handed back rather than recorded as failures.
