@@ -249,7 +249,7 @@ func dueWebhookSQL(dbNow string) string {
 )
 SELECT h.id FROM h WHERE h.id IS NOT NULL AND EXISTS (
   SELECT 1 FROM deliveries d WHERE d.webhook_id = h.id AND d.status = 'pending' AND d.next_attempt_at <= $1 AND d.lease_until < ` + dbNow + `
-) ORDER BY h.id`
+)`
 }
 
 // dueWebhooks runs dueWebhookSQL on the read pool: it takes no locks and, on
@@ -269,6 +269,9 @@ func dueWebhooks(ctx context.Context, st *store.Store, now int64) ([]string, err
 		}
 		ids = append(ids, id)
 	}
+	// Sorted here, not by the database, whose collation may order text
+	// otherwise: the claim's round robin searches this order.
+	slices.Sort(ids)
 	return ids, rows.Err()
 }
 
