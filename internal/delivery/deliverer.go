@@ -790,13 +790,32 @@ func (d *Deliverer) writeBatch(ctx context.Context, batch []result) (map[string]
 		}
 	}
 	// One lock order for webhook rows across nodes, so that two completers
-	// never deadlock on them.
+	// never deadlock on them. (The joint clear of succeeding webhooks below
+	// locks only rows that were failing, in index order; the rare deadlock
+	// that could make with another node's failures is retried by InTx.)
 	slices.Sort(order)
 	var disabled map[string]string
 	err := d.st.InTx(ctx, func(tx *store.Tx) error {
 		disabled = map[string]string{}
 		now := store.Millis(d.opts.now())
+		// Webhooks whose deliveries in this batch all succeeded (the usual
+		// case under load) are cleared in one statement, not one each.
+		var cleared []any
 		for _, w := range order {
+			if effects[w].failingAt == nil {
+				cleared = append(cleared, w)
+			}
+		}
+		if len(cleared) > 0 {
+			if _, err := tx.ExecContext(ctx, "UPDATE webhooks SET failing_since = NULL WHERE failing_since IS NOT NULL AND id IN ("+
+				store.Placeholders(1, len(cleared))+")", cleared...); err != nil {
+				return err
+			}
+		}
+		for _, w := range order {
+			if effects[w].failingAt == nil {
+				continue
+			}
 			reason, err := d.applyEffect(ctx, tx, w, effects[w], now)
 			if err != nil {
 				return err
@@ -897,12 +916,10 @@ func (d *Deliverer) writeOutcomes(ctx context.Context, tx *store.Tx, batch []res
 
 // applyEffect updates one webhook's failure state and disables it on 410 Gone
 // or after WebhooksDisableAfter of failures only. It returns why it disabled
-// the webhook ("" when it did not).
+// the webhook ("" when it did not). A webhook whose deliveries all succeeded is not passed here: writeBatch
+// clears those together.
 func (d *Deliverer) applyEffect(ctx context.Context, tx *store.Tx, w string, e *hookEffect, now int64) (string, error) {
 	switch {
-	case e.failingAt == nil:
-		_, err := tx.ExecContext(ctx, "UPDATE webhooks SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL", w)
-		return "", err
 	case e.lastSuccess >= 0:
 		// Succeeded, then failed again within this batch: failing anew.
 		if _, err := tx.ExecContext(ctx, "UPDATE webhooks SET failing_since = $1 WHERE id = $2", store.Millis(*e.failingAt), w); err != nil {
