@@ -517,10 +517,13 @@ func (r *run) burst(ctx context.Context, res *DeliveriesResult) error {
 	}
 	r.drain(ctx, res.Expected, ours)
 	seen := map[[2]string]bool{}
-	var last time.Time
+	var first, last time.Time
 	for _, a := range r.rc.snapshot() {
 		if _, ok := ours[a.linkID]; !ok {
 			continue
+		}
+		if a.at.After(start) && (first.IsZero() || a.at.Before(first)) {
+			first = a.at
 		}
 		k := [2]string{a.eventID, strconv.Itoa(a.webhook)}
 		if seen[k] {
@@ -535,7 +538,7 @@ func (r *run) burst(ctx context.Context, res *DeliveriesResult) error {
 	res.Received = len(seen)
 	res.Lost = res.Expected - res.Received
 	if res.Lost == 0 && last.After(start) {
-		r.drainStart, r.drainEnd = start, last
+		r.drainStart, r.drainEnd = first, last
 		res.DrainTime = last.Sub(start)
 		res.DrainPerSec = float64(res.Burst) / res.DrainTime.Seconds()
 	}
@@ -575,8 +578,10 @@ func (r *run) sample(ctx context.Context) []Sample {
 	}
 }
 
-// minStep is the slowest whole step of the series inside the drain: "the
-// drain rate stays at least the sustained rate until the backlog is gone".
+// minStep is the slowest whole step of the series inside the drain, from its
+// first arrival (the lifted limits apply from the next claim) to its last:
+// "the drain rate stays at least the sustained rate until the backlog is
+// gone".
 // It is the mean drain rate when the drain was shorter than two steps.
 func (r *run) minStep(series []Sample) float64 {
 	if r.drainStart.IsZero() {

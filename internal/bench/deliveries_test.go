@@ -113,3 +113,27 @@ func TestRSS(t *testing.T) {
 		t.Fatal("no error for a missing process")
 	}
 }
+
+// The redirect run: the server's phase, the bare 302 server's, and the ingest
+// count, every answered redirect recorded.
+func TestRedirects(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t, storetest.New(t, "sqlite"))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	res, err := Redirects(ctx, RedirectsOptions{Server: srv.URL, Key: srv.Key, Concurrency: 4, Duration: 300 * time.Millisecond,
+		Warmup: 100 * time.Millisecond, Drain: 20 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Server.Requests == 0 || res.Server.Errors != 0 {
+		t.Fatalf("server phase %+v", res.Server)
+	}
+	// Requests cut off at the end of the phase may be recorded unanswered.
+	if res.Recorded < int64(res.Server.Requests) || res.Recorded > int64(res.Server.Requests+4) || res.IngestPerSec <= 0 {
+		t.Errorf("recorded %d of %d answered, ingest %.0f/s", res.Recorded, res.Server.Requests, res.IngestPerSec)
+	}
+	if b := res.Bare; b == nil || b.Requests == 0 || b.Errors != 0 {
+		t.Errorf("bare phase %+v", res.Bare)
+	}
+}

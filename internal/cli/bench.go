@@ -19,6 +19,7 @@ const benchUsage = `usage:
   codeqr bench deliveries --key KEY --burst N [--webhooks K] [--bare D] [--server-pid PID]
   codeqr bench soak --key KEY --server-pid PID [--rate N] [--webhooks K] [--duration D (10m)]
   codeqr bench links --key KEY [--server URL] (--rate N | --concurrency C) [--duration D]
+  codeqr bench redirects --key KEY [--server URL] [--concurrency C] [--duration D] [--no-bare]
 
 The server must allow the local receiver: serve --webhooks-allow-http --webhooks-allow-private.`
 
@@ -36,6 +37,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return benchDeliveries(ctx, "soak", args[1:], stdout, stderr)
 	case "links":
 		return benchLinks(ctx, args[1:], stdout, stderr)
+	case "redirects":
+		return benchRedirects(ctx, args[1:], stdout, stderr)
 	}
 	return fmt.Errorf("bench: unknown mode %q\n%s", args[0], benchUsage)
 }
@@ -97,6 +100,31 @@ func benchLinks(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	o.Log = stderr
 	res, err := bench.Links(ctx, o)
+	res.Print(stdout)
+	return err
+}
+
+// benchRedirects runs bench.Redirects; the server should run with
+// --dedupe-window 0 so that every redirect counts as a click.
+func benchRedirects(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench redirects", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o bench.RedirectsOptions
+	fs.StringVar(&o.Server, "server", "http://127.0.0.1:8080", "base URL of the running server (serve --dedupe-window 0)")
+	fs.StringVar(&o.Key, "key", "", "API key (codeqr keys create)")
+	fs.IntVar(&o.Concurrency, "concurrency", 64, "clients redirecting back to back")
+	fs.DurationVar(&o.Duration, "duration", 10*time.Second, "each measured phase (the server, then the bare server)")
+	fs.DurationVar(&o.Warmup, "warmup", 2*time.Second, "unmeasured phase before the server's")
+	fs.DurationVar(&o.Drain, "drain", 30*time.Second, "how long to wait for the clicks to be recorded")
+	fs.BoolVar(&o.NoBare, "no-bare", false, "skip the bare net/http 302 server")
+	if err := parseWithEnv(fs, args); err != nil {
+		return err
+	}
+	if o.Key == "" {
+		return errors.New("bench redirects: --key is required")
+	}
+	o.Log = stderr
+	res, err := bench.Redirects(ctx, o)
 	res.Print(stdout)
 	return err
 }
