@@ -34,10 +34,17 @@ const maxClaimHooks = 200
 // holds none), so a busy webhook is topped up by a handful of rows at a time
 // rather than by one transaction per finished send.
 
-// claim leases due rows of the webhooks with room and starts sending them. It
-// reports whether the batch size, not the webhooks' room or their due work,
-// bounded the claim (so there is probably more to claim at once).
-func (d *Deliverer) claim(ctx context.Context) (bool, error) {
+// claimed is what one claim did: n rows leased; more when the batch size, not
+// the webhooks' room or their due work, bounded it (so there is probably more
+// to claim at once); capped when there was due work but none of it had room
+// on this node (every webhook with work at its hold limit).
+type claimed struct {
+	n            int
+	more, capped bool
+}
+
+// claim leases due rows of the webhooks with room and starts sending them.
+func (d *Deliverer) claim(ctx context.Context) (claimed, error) {
 	d.mu.Lock()
 	free := min(d.cfg.DeliveryWorkers-d.held, maxBatch)
 	limit, refill := d.holdLimit(), d.refill()
@@ -48,7 +55,7 @@ func (d *Deliverer) claim(ctx context.Context) (bool, error) {
 	cursor := d.claimCursor
 	d.mu.Unlock()
 	if free <= 0 {
-		return false, nil
+		return claimed{}, nil
 	}
 	// leaseEnd bounds completion retries on this node; the lease itself is
 	// judged by the database's clock (NowMillis in the claim).
@@ -56,11 +63,11 @@ func (d *Deliverer) claim(ctx context.Context) (bool, error) {
 	leaseEnd := now.Add(d.lease())
 	leaseMs, nowMs := d.lease().Milliseconds(), store.Millis(now)
 	if err := d.limits.load(ctx, d.st.Read()); err != nil {
-		return false, err
+		return claimed{}, err
 	}
 	due, err := dueWebhooks(ctx, d.st, nowMs)
 	if err != nil {
-		return false, fmt.Errorf("claim deliveries: find due webhooks: %w", err)
+		return claimed{}, fmt.Errorf("claim deliveries: find due webhooks: %w", err)
 	}
 	// Serve the webhooks in turn, starting after the one served last, so that
 	// when the batch or maxClaimHooks cannot cover them all, none waits for long.
@@ -82,20 +89,20 @@ func (d *Deliverer) claim(ctx context.Context) (bool, error) {
 		}
 	}
 	if len(want) == 0 {
-		return false, nil // nothing due has room: no write at all
+		return claimed{capped: len(due) > 0}, nil // nothing due has room: no write at all
 	}
 	want, bounded := share(want, free, maxClaimHooks)
 	asked := 0
 	for _, h := range want {
 		asked += h.n
 	}
-	type claimed struct {
+	type row struct {
 		id        int64
 		eventID   string
 		webhookID string
 		attempts  int
 	}
-	var rows []claimed
+	var rows []row
 	began := time.Now()
 	q, args := claimRowsSQL(d.st.Dialect(), leaseMs, nowMs, want)
 	err = d.st.InTx(ctx, func(tx *store.Tx) error {
@@ -106,7 +113,7 @@ func (d *Deliverer) claim(ctx context.Context) (bool, error) {
 		}
 		defer r.Close()
 		for r.Next() {
-			var c claimed
+			var c row
 			if err := r.Scan(&c.id, &c.eventID, &c.webhookID, &c.attempts); err != nil {
 				return err
 			}
@@ -115,13 +122,13 @@ func (d *Deliverer) claim(ctx context.Context) (bool, error) {
 		return r.Err()
 	})
 	if err != nil {
-		return false, fmt.Errorf("claim deliveries: %w", err)
+		return claimed{}, fmt.Errorf("claim deliveries: %w", err)
 	}
 	d.mu.Lock()
 	d.claimCursor = want[len(want)-1].webhookID
 	d.mu.Unlock()
 	if len(rows) == 0 {
-		return false, nil
+		return claimed{capped: true}, nil // other nodes took them
 	}
 	d.logger.Debug("webhooks: claimed", "count", len(rows), "free", free, "webhooks", len(want), "took", time.Since(began))
 	// Reserve the slots before anything else can fail, so the counts stay true.
@@ -146,7 +153,7 @@ func (d *Deliverer) claim(ctx context.Context) (bool, error) {
 		for _, c := range rows {
 			d.release(c.webhookID)
 		}
-		return false, fmt.Errorf("read claimed deliveries: %w", err)
+		return claimed{n: len(rows)}, fmt.Errorf("read claimed deliveries: %w", err)
 	}
 	attempts := make(map[int64]int, len(rows))
 	for _, c := range rows {
@@ -168,7 +175,7 @@ func (d *Deliverer) claim(ctx context.Context) (bool, error) {
 			d.release(c.webhookID)
 		}
 	}
-	return bounded && len(rows) >= asked && asked < roomTotal, nil
+	return claimed{n: len(rows), more: bounded && len(rows) >= asked && asked < roomTotal}, nil
 }
 
 // refill is how much room a webhook that holds rows needs before a claim

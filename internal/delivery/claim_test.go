@@ -97,9 +97,9 @@ func TestClaimSkipsCappedWebhooks(t *testing.T) {
 			d.held += limit
 		}
 		d.mu.Unlock()
-		more, err := d.claim(context.Background())
-		if err != nil || more {
-			t.Fatalf("claim = %v, %v", more, err)
+		c, err := d.claim(context.Background())
+		if err != nil || c.more || c.n != 0 || !c.capped {
+			t.Fatalf("claim = %+v, %v; want nothing, capped", c, err)
 		}
 		if n := count(t, st, "SELECT COUNT(*) FROM deliveries WHERE lease_until > 0"); n != 0 {
 			t.Fatalf("%d rows leased while every webhook was at its limit", n)

@@ -30,10 +30,13 @@ import (
 // that the per-transaction cost (the SQLite fsync, a PostgreSQL round trip)
 // vanishes, small enough that one transaction never holds the writer for long.
 const (
-	maxBatch      = 500
-	leaseGrace    = 30 * time.Second
-	pollInterval  = 200 * time.Millisecond
-	coalesceWait  = 2 * time.Millisecond
+	maxBatch     = 500
+	leaseGrace   = 30 * time.Second
+	pollInterval = 200 * time.Millisecond
+	coalesceWait = 2 * time.Millisecond
+	// idleWakeWait is the coalescing of new-event wake-ups after a claim
+	// that took nothing (claimLoop).
+	idleWakeWait  = 10 * time.Millisecond
 	resultsBuffer = 1024
 	// outcomeWriteTimeout bounds one try of writing a batch of outcomes, so a
 	// database that hangs (rather than fails) is retried, and shutdown ends.
@@ -344,8 +347,10 @@ func (d *Deliverer) claimLoop(ctx context.Context) {
 	tick := time.NewTicker(d.opts.poll)
 	defer tick.Stop()
 	for {
+		capped := false
 		for {
-			more, err := d.claim(ctx)
+			c, err := d.claim(ctx)
+			capped = c.capped
 			if err != nil {
 				if ctx.Err() != nil {
 					return
@@ -353,26 +358,34 @@ func (d *Deliverer) claimLoop(ctx context.Context) {
 				d.logger.Error("webhooks: claim", "err", err)
 				break
 			}
-			if !more {
+			if !c.more {
 				break
 			}
 		}
+		// Let a few more events commit and sends finish so that one claim
+		// picks them all up, instead of one claim per event or per freed
+		// slot: under load, wake-ups come thousands of times a second. When
+		// the last claim found due work but none with room (every webhook
+		// with work at its cap, the usual state of a node behind), new events
+		// are most likely for those same webhooks, so the wait after one is
+		// longer, cut short by room; an idle node claims new events at once.
+		wait, cut := coalesceWait, (<-chan struct{})(nil)
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
 			continue
 		case <-d.wake:
+			if capped {
+				wait, cut = idleWakeWait, d.freed
+			}
 		case <-d.freed:
 		}
-		// Let a few more events commit and sends finish so that one claim
-		// picks them all up, instead of one write transaction per event or
-		// per freed slot: under load, wake-ups come thousands of times a
-		// second.
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(coalesceWait):
+		case <-cut: // room, during the longer wait
+		case <-time.After(wait):
 		}
 	}
 }
