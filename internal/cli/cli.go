@@ -100,7 +100,7 @@ func bindConfig(fs *flag.FlagSet, full bool) *configFlags {
 	fs.DurationVar(&c.cfg.WebhooksDisableAfter, "webhooks-disable-after", 120*time.Hour, "disable a webhook whose deliveries all failed for this long")
 	fs.IntVar(&c.cfg.DeliveryWorkers, "delivery-workers", 256, "deliveries in flight at once on this node")
 	fs.IntVar(&c.cfg.WebhookConcurrency, "webhook-concurrency", 10, "deliveries in flight at once to one webhook on this node")
-	fs.DurationVar(&c.cfg.FlushInterval, "flush-interval", 100*time.Millisecond, "how often buffered clicks, scans and views are written (a hard crash loses at most this much)")
+	fs.DurationVar(&c.cfg.FlushInterval, "flush-interval", 100*time.Millisecond, "how often buffered clicks, scans and views are written (a hard crash loses this much while the database keeps up, at most about 1s under overload)")
 	fs.DurationVar(&c.cfg.DedupeWindow, "dedupe-window", time.Hour, "a repeat by the same visitor on the same resource within this window is not counted (0 disables)")
 	fs.DurationVar(&c.cfg.DeliveryLogRetention, "delivery-log-retention", 720*time.Hour, "how long delivery attempts, finished deliveries and their events are kept")
 	fs.DurationVar(&c.cfg.InteractionsRetention, "interactions-retention", 0, "how long raw clicks, scans and views are kept, e.g. 2160h (0 keeps them forever; analytics counts are kept regardless, /api/events reaches back this far)")

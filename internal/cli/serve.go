@@ -59,10 +59,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// On PostgreSQL, background work (deliveries, interaction batches, cache
 	// invalidation polling) gets its own small pool, so a burst of API
 	// requests holding every connection cannot starve it. SQLite must keep its
-	// single writer, so there it shares the store.
+	// single writer, so there it shares the store. Its size covers every
+	// background user at once, so none queues behind another: the claim loop
+	// and the completer of the deliverer, the interaction flusher, cache
+	// invalidation polling, and the occasional recoverer, pruner, notifier and
+	// queue-metrics scrape.
 	background := st
 	if cfg.DatabaseURL != "" {
-		if background, err = store.Open(ctx, cfg.DatabaseURL, "", store.Options{MaxConns: 6, Logger: logger}); err != nil {
+		if background, err = store.Open(ctx, cfg.DatabaseURL, "", store.Options{MaxConns: 10, Logger: logger}); err != nil {
 			return err
 		}
 		defer background.Close()

@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -42,9 +41,12 @@ const (
 	// sendMargin is the lease a send needs left beyond its own timeout to
 	// start: a send that starts always ends while its row is still leased
 	// here, so no other node can send the row meanwhile.
-	sendMargin    = 500 * time.Millisecond
-	pollInterval  = 200 * time.Millisecond
-	coalesceWait  = 2 * time.Millisecond
+	sendMargin   = 500 * time.Millisecond
+	pollInterval = 200 * time.Millisecond
+	coalesceWait = 2 * time.Millisecond
+	// idleWakeWait is the coalescing of new-event wake-ups after a claim
+	// that took nothing (claimLoop).
+	idleWakeWait  = 10 * time.Millisecond
 	resultsBuffer = 1024
 	// outcomeWriteTimeout bounds one try of writing a batch of outcomes, so a
 	// database that hangs (rather than fails) is retried, and shutdown ends.
@@ -107,10 +109,13 @@ type Deliverer struct {
 	owner     string
 	stopRenew chan struct{}
 	renewDone chan struct{}
-	cancel    context.CancelFunc // stops the claim loop
-	loopDone  chan struct{}      // closed when the claim loop has returned
-	complete  chan struct{}      // closed when the completer has flushed
-	sends     sync.WaitGroup     // in-flight sends
+	// claimCursor is the last webhook a claim served; the next starts after
+	// it (claim.go).
+	claimCursor string
+	cancel      context.CancelFunc // stops the claim loop
+	loopDone    chan struct{}      // closed when the claim loop has returned
+	complete    chan struct{}      // closed when the completer has flushed
+	sends       sync.WaitGroup     // in-flight sends
 	// sendCtx is the context of every send and of reading claimed rows;
 	// Stop cancels it when its deadline nears, and the rows whose sends it
 	// cut short are handed back rather than recorded as failures.
@@ -370,8 +375,10 @@ func (d *Deliverer) claimLoop(ctx context.Context) {
 	tick := time.NewTicker(d.opts.poll)
 	defer tick.Stop()
 	for {
+		capped := false
 		for {
-			more, err := d.claim(ctx)
+			c, err := d.claim(ctx)
+			capped = c.capped
 			if err != nil {
 				if ctx.Err() != nil {
 					return
@@ -379,23 +386,34 @@ func (d *Deliverer) claimLoop(ctx context.Context) {
 				d.logger.Error("webhooks: claim", "err", err)
 				break
 			}
-			if !more {
+			if !c.more {
 				break
 			}
+		}
+		// Let a few more events commit and sends finish so that one claim
+		// picks them all up, instead of one claim per event or per freed
+		// slot: under load, wake-ups come thousands of times a second. When
+		// the last claim found due work but none with room (every webhook
+		// with work at its cap, the usual state of a node behind), new events
+		// are most likely for those same webhooks, so the wait after one is
+		// longer, cut short by room; an idle node claims new events at once.
+		wait, cut := coalesceWait, (<-chan struct{})(nil)
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			continue
+		case <-d.wake:
+			if capped {
+				wait, cut = idleWakeWait, d.freed
+			}
+		case <-d.freed:
 		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-d.wake:
-		case <-tick.C:
-		case <-d.freed:
-			// Let a few more sends finish so that one claim picks them all up,
-			// instead of one write transaction per freed slot.
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(coalesceWait):
-			}
+		case <-cut: // room, during the longer wait
+		case <-time.After(wait):
 		}
 	}
 }
@@ -420,176 +438,6 @@ type job struct {
 	// abandoned marks a send that Stop cut short: nothing is recorded, and
 	// the row's lease is handed back.
 	abandoned bool
-}
-
-// claim leases up to one batch of due rows and starts sending them. It reports
-// whether it filled the batch (so there is probably more to claim at once).
-func (d *Deliverer) claim(ctx context.Context) (bool, error) {
-	d.mu.Lock()
-	free := min(d.cfg.DeliveryWorkers-d.held, maxBatch)
-	limit := d.holdLimit()
-	var excluded []any
-	partial := map[string]int{}
-	for w, n := range d.perHook {
-		if n >= limit {
-			excluded = append(excluded, w)
-		} else if n > 0 {
-			partial[w] = limit - n
-		}
-	}
-	d.mu.Unlock()
-	if free <= 0 {
-		return false, nil
-	}
-	// leaseEnd bounds completion retries on this node; the lease itself is
-	// judged by the database's clock (NowMillis in the claim).
-	now := d.opts.now()
-	leaseEnd := now.Add(d.lease())
-	// Rate limits (ratelimit.go): rate-limited webhooks are left out of the
-	// main claim and claimed one by one first, each at most its tokens, so a
-	// limited webhook's backlog can never crowd others out of the main scan.
-	if err := d.limits.load(ctx, d.st.Read()); err != nil {
-		return false, err
-	}
-	excluded, limited := d.limits.restrict(now, excluded, partial, limit)
-	leaseMs, nowMs := d.lease().Milliseconds(), store.Millis(now)
-	// The lease as this node counts it starts before the claim does, so it
-	// never outlasts the one the database holds.
-	claimBegan := time.Now()
-	dbNow := d.st.Dialect().NowMillis()
-	type claimed struct {
-		id        int64
-		eventID   string
-		webhookID string
-		attempts  int
-	}
-	var rows []claimed
-	began := time.Now()
-	err := d.st.InTx(ctx, func(tx *store.Tx) error {
-		rows = rows[:0]
-		run := func(q string, args []any) error {
-			r, err := tx.QueryContext(ctx, q, args...)
-			if err != nil {
-				return err
-			}
-			defer r.Close()
-			for r.Next() {
-				var c claimed
-				if err := r.Scan(&c.id, &c.eventID, &c.webhookID, &c.attempts); err != nil {
-					return err
-				}
-				rows = append(rows, c)
-			}
-			return r.Err()
-		}
-		for w, n := range limited {
-			if n = min(n, free-len(rows)); n > 0 {
-				q, args := limitedClaimSQL(d.st.Dialect().SkipLocked(), dbNow, leaseMs, nowMs, w, n, d.owner)
-				if err := run(q, args); err != nil {
-					return err
-				}
-			}
-		}
-		if rest := free - len(rows); rest > 0 {
-			q, args := claimSQL(d.st.Dialect().SkipLocked(), dbNow, leaseMs, nowMs, rest, limit, excluded, partial, d.owner)
-			return run(q, args)
-		}
-		return nil
-	})
-	if err != nil {
-		return false, fmt.Errorf("claim deliveries: %w", err)
-	}
-	if len(rows) == 0 {
-		return false, nil
-	}
-	d.logger.Debug("webhooks: claimed", "count", len(rows), "free", free, "took", time.Since(began))
-	// Reserve the slots before anything else can fail, so the counts stay true.
-	ids := make([]any, len(rows))
-	d.mu.Lock()
-	for i, c := range rows {
-		ids[i] = c.id
-		d.limits.take(now, c.webhookID)
-		d.leased[c.id] = claimBegan.Add(d.lease())
-		d.perHook[c.webhookID]++
-		d.held++
-	}
-	d.mu.Unlock()
-
-	// The rows are ours now: read and send them even if ctx is ending (Stop
-	// waits for the sends, or cuts them short and hands the rows back),
-	// rather than leave them leased for nothing.
-	readCtx, cancel := context.WithTimeout(d.sendCtx, 30*time.Second)
-	defer cancel()
-	jobs, err := d.readJobs(readCtx, ids, now)
-	if err != nil {
-		for _, c := range rows {
-			d.release(c.webhookID)
-		}
-		return false, fmt.Errorf("read claimed deliveries: %w", err)
-	}
-	attempts := make(map[int64]int, len(rows))
-	for _, c := range rows {
-		attempts[c.id] = c.attempts
-	}
-	for _, j := range jobs {
-		j.attempts = attempts[j.id]
-		j.leaseEnd = leaseEnd
-		delete(attempts, j.id)
-		d.dispatch(j)
-	}
-	// A row that vanished between claim and read (its webhook or event was
-	// deleted) has nothing left to deliver.
-	for _, c := range rows {
-		if _, gone := attempts[c.id]; gone {
-			d.mu.Lock()
-			delete(d.leased, c.id)
-			d.mu.Unlock()
-			d.release(c.webhookID)
-		}
-	}
-	return len(rows) >= free, nil
-}
-
-// claimSQL builds the claim: one UPDATE … RETURNING over a locked scan of due,
-// unleased rows. dbNow is the dialect's NowMillis expression: leases are set
-// and judged by the database's clock; due times (next_attempt_at) were
-// computed by the nodes and are compared with now. Webhooks already holding perWebhook rows on this node are
-// left out of the scan; the others get at most as many rows as they have room
-// for (ROW_NUMBER per webhook), so one slow receiver can never take the batch.
-// Caps are generated integers and inlined; every string is a placeholder.
-func claimSQL(skipLocked, dbNow string, leaseMs, now int64, free, perWebhook int, excluded []any, partial map[string]int, owner string) (string, []any) {
-	args := []any{leaseMs, now, free + perWebhook, free, owner}
-	var b strings.Builder
-	b.WriteString(`UPDATE deliveries SET lease_until = ` + dbNow + ` + $1, lease_owner = $5 WHERE id IN (
-  SELECT id FROM (
-    SELECT id, next_attempt_at, ROW_NUMBER() OVER (PARTITION BY webhook_id ORDER BY next_attempt_at, id) AS rn, `)
-	if len(partial) == 0 {
-		b.WriteString(strconv.Itoa(perWebhook))
-	} else {
-		b.WriteString("CASE webhook_id")
-		for w, n := range partial {
-			args = append(args, w)
-			fmt.Fprintf(&b, " WHEN $%d THEN %d", len(args), n)
-		}
-		fmt.Fprintf(&b, " ELSE %d END", perWebhook)
-	}
-	b.WriteString(` AS cap
-    FROM (
-      SELECT id, webhook_id, next_attempt_at FROM deliveries
-      WHERE status = 'pending' AND next_attempt_at <= $2 AND lease_until < `)
-	b.WriteString(dbNow)
-	if len(excluded) > 0 {
-		fmt.Fprintf(&b, " AND webhook_id NOT IN (%s)", store.Placeholders(len(args)+1, len(excluded)))
-		args = append(args, excluded...)
-	}
-	b.WriteString(`
-      ORDER BY next_attempt_at LIMIT $3`)
-	b.WriteString(skipLocked)
-	b.WriteString(`
-    ) c
-  ) r WHERE rn <= cap ORDER BY next_attempt_at, id LIMIT $4
-) RETURNING id, event_id, webhook_id, attempts`)
-	return b.String(), args
 }
 
 // readJobs reads, in one query, the bodies and webhook data of claimed rows.
@@ -777,10 +625,16 @@ func (d *Deliverer) unhold(webhookID string) {
 // next finishes one send of webhookID and returns the next queued row of the
 // same webhook to send in this slot, unless the deliverer is stopping (queued
 // rows are then left to releaseLeases).
-func (d *Deliverer) next(webhookID string) (job, bool) {
+//
+// room reports whether this send gave the claim loop something to do: the
+// webhook just reached the room a claim tops it up at (refill), or the node
+// just got room again under DeliveryWorkers. Signalling only then, rather
+// than after every send, keeps a busy node from claiming once per send.
+func (d *Deliverer) next(webhookID string) (j job, ok, room bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.unhold(webhookID)
+	room = d.perHook[webhookID] == d.holdLimit()-d.refill() || d.held == d.cfg.DeliveryWorkers-d.refill()
 	if q := d.queued[webhookID]; len(q) > 0 && d.state == stateRunning {
 		j := q[0]
 		if len(q) == 1 {
@@ -788,14 +642,14 @@ func (d *Deliverer) next(webhookID string) (job, bool) {
 		} else {
 			d.queued[webhookID] = q[1:]
 		}
-		return j, true
+		return j, true, room
 	}
 	if n := d.sending[webhookID] - 1; n > 0 {
 		d.sending[webhookID] = n
 	} else {
 		delete(d.sending, webhookID)
 	}
-	return job{}, false
+	return job{}, false, room
 }
 
 // result is the outcome of one claimed row, on its way to the completer.
@@ -833,9 +687,11 @@ func (d *Deliverer) sendLoop(j job) {
 			d.forget(j.id)
 			d.logger.Warn("webhooks: lease ran short; delivery left to the next claim", "delivery_id", j.id)
 		}
-		var ok bool
-		j, ok = d.next(j.webhookID)
-		signal(d.freed)
+		var ok, room bool
+		j, ok, room = d.next(j.webhookID)
+		if room {
+			signal(d.freed)
+		}
 		if !ok {
 			return
 		}
@@ -1097,13 +953,32 @@ func (d *Deliverer) writeBatch(ctx context.Context, batch []result) (map[string]
 		}
 	}
 	// One lock order for webhook rows across nodes, so that two completers
-	// never deadlock on them.
+	// never deadlock on them. (The joint clear of succeeding webhooks below
+	// locks only rows that were failing, in index order; the rare deadlock
+	// that could make with another node's failures is retried by InTx.)
 	slices.Sort(order)
 	var disabled map[string]string
 	err := d.st.InTx(ctx, func(tx *store.Tx) error {
 		disabled = map[string]string{}
 		now := store.Millis(d.opts.now())
+		// Webhooks whose deliveries in this batch all succeeded (the usual
+		// case under load) are cleared in one statement, not one each.
+		var cleared []any
 		for _, w := range order {
+			if effects[w].failingAt == nil {
+				cleared = append(cleared, w)
+			}
+		}
+		if len(cleared) > 0 {
+			if _, err := tx.ExecContext(ctx, "UPDATE webhooks SET failing_since = NULL WHERE failing_since IS NOT NULL AND id IN ("+
+				store.Placeholders(1, len(cleared))+")", cleared...); err != nil {
+				return err
+			}
+		}
+		for _, w := range order {
+			if effects[w].failingAt == nil {
+				continue
+			}
 			reason, err := d.applyEffect(ctx, tx, w, effects[w], now)
 			if err != nil {
 				return err
@@ -1204,12 +1079,10 @@ func (d *Deliverer) writeOutcomes(ctx context.Context, tx *store.Tx, batch []res
 
 // applyEffect updates one webhook's failure state and disables it on 410 Gone
 // or after WebhooksDisableAfter of failures only. It returns why it disabled
-// the webhook ("" when it did not).
+// the webhook ("" when it did not). A webhook whose deliveries all succeeded is not passed here: writeBatch
+// clears those together.
 func (d *Deliverer) applyEffect(ctx context.Context, tx *store.Tx, w string, e *hookEffect, now int64) (string, error) {
 	switch {
-	case e.failingAt == nil:
-		_, err := tx.ExecContext(ctx, "UPDATE webhooks SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL", w)
-		return "", err
 	case e.lastSuccess >= 0:
 		// Succeeded, then failed again within this batch: failing anew.
 		if _, err := tx.ExecContext(ctx, "UPDATE webhooks SET failing_since = $1 WHERE id = $2", store.Millis(*e.failingAt), w); err != nil {

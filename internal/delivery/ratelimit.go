@@ -14,9 +14,9 @@ import (
 )
 
 // rateLimits holds one token bucket per rate-limited webhook on this node. The
-// claim loop asks it, before each claim, which webhooks have no token (they are
-// left out of the claim) and how many rows the others may take; after the
-// claim it takes one token per claimed row. Limits are per node on purpose:
+// claim asks it how many rows each webhook may take (allow: at most its whole
+// tokens, none without a token); after the claim it takes one token per
+// claimed row. Limits are per node on purpose:
 // coordinating buckets across nodes would cost a write per delivery.
 type rateLimits struct {
 	mu      sync.Mutex
@@ -74,48 +74,17 @@ func (rl *rateLimits) load(ctx context.Context, q store.Querier) error {
 	return nil
 }
 
-// restrict adds every rate-limited webhook to excluded (and drops it from
-// partial, webhook → rows it may still take) so the main claim leaves them
-// out, and returns how many rows each limited webhook with a whole token may
-// be claimed for separately: its tokens, within what it may hold. perWebhook
-// is the hold cap of a webhook absent from partial.
-func (rl *rateLimits) restrict(now time.Time, excluded []any, partial map[string]int, perWebhook int) ([]any, map[string]int) {
+// allow returns how many rows of webhookID a claim may take when the webhook
+// has room for that many: all of them when it has no limit, else as many as
+// it has whole tokens.
+func (rl *rateLimits) allow(now time.Time, webhookID string, room int) int {
 	rl.mu.Lock()
 	defer rl.mu.Unlock()
-	limited := map[string]int{}
-	for id, b := range rl.buckets {
-		if isExcluded(excluded, id) {
-			continue // at its hold limit already
-		}
-		room, ok := partial[id]
-		if !ok {
-			room = perWebhook
-		}
-		delete(partial, id)
-		excluded = append(excluded, id)
-		if tokens := int(math.Floor(b.TokensAt(now))); tokens >= 1 {
-			limited[id] = min(room, tokens)
-		}
+	b := rl.buckets[webhookID]
+	if b == nil {
+		return room
 	}
-	return excluded, limited
-}
-
-// limitedClaimSQL leases up to n due rows of one rate-limited webhook.
-// dbNow, leaseMs and now are as for claimSQL.
-func limitedClaimSQL(skipLocked, dbNow string, leaseMs, now int64, webhookID string, n int, owner string) (string, []any) {
-	return `UPDATE deliveries SET lease_until = ` + dbNow + ` + $1, lease_owner = $5 WHERE id IN (
-  SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $2 AND lease_until < ` + dbNow + ` AND webhook_id = $3
-  ORDER BY next_attempt_at, id LIMIT $4` + skipLocked + `
-) RETURNING id, event_id, webhook_id, attempts`, []any{leaseMs, now, webhookID, n, owner}
-}
-
-func isExcluded(excluded []any, id string) bool {
-	for _, e := range excluded {
-		if e == id {
-			return true
-		}
-	}
-	return false
+	return min(room, int(math.Floor(b.TokensAt(now))))
 }
 
 // take spends one token per claimed row of a limited webhook.

@@ -9,9 +9,14 @@
 // link.clicked / qrcode.scanned / page.visited events with their deliveries.
 //
 // Durability: Stop (called on SIGTERM) writes everything buffered. A hard crash
-// (kill -9, power loss) loses what was buffered and not yet flushed: at most
-// the last flush interval of interactions. Nothing else is ever lost — a flush
-// that fails is kept and retried.
+// (kill -9, power loss) loses what was buffered and not yet written. While the
+// writer keeps up that is the last flush interval of interactions. When
+// interactions arrive faster than the database takes them, the buffer is
+// bounded by time, not by a large count: Record blocks (backpressure on the
+// redirect, scan or view) once about MaxDelay (1 s) of what the writer
+// achieves is waiting — the writer's rate is measured on every batch — so a
+// crash loses at most about one second of interactions. Nothing else is ever
+// lost — a flush that fails is kept and retried.
 //
 // Counting policy: bots are stored with counted = false and delivered only to
 // webhooks with includeBots; a repeat by the same visitor (IP + User-Agent) on
@@ -68,7 +73,12 @@ type Loader func(ctx context.Context, q store.Querier, projectID, id string) (Sn
 type Options struct {
 	FlushInterval time.Duration // default 100ms
 	MaxBatch      int           // flush early at this many records; default 1000
-	MaxBuffered   int           // Record blocks beyond this (backpressure); default 200000
+	// MaxDelay bounds, by time, what waits in memory: Record blocks once the
+	// buffer holds what the writer, at its measured rate, writes in MaxDelay;
+	// default 1s. The bound is never below 2 × MaxBatch (so full batches
+	// still form) nor above MaxBuffered.
+	MaxDelay    time.Duration
+	MaxBuffered int // hard cap of the buffer, whatever the rate; default 100000
 	// DedupeWindow: a repeat within it is not counted. Zero (or negative)
 	// disables dedupe, as in config.Config; the CLI's default is 1h.
 	DedupeWindow time.Duration
@@ -92,6 +102,10 @@ type Pipeline struct {
 	buf     []Record
 	kick    chan struct{}
 	stopped bool
+	// rate is the writer's measured throughput, records per second of
+	// writing (a moving average over about MaxDelay); 0 before the first
+	// batch. It sets the buffer's bound (limit).
+	rate    float64
 	svc     startstop.Service // the flusher
 	flushMu sync.Mutex        // one flush at a time
 }
@@ -104,9 +118,13 @@ func New(st *store.Store, ev *events.Writer, o Options) *Pipeline {
 	if o.MaxBatch <= 0 {
 		o.MaxBatch = 1000
 	}
-	if o.MaxBuffered <= 0 {
-		o.MaxBuffered = 200000
+	if o.MaxDelay <= 0 {
+		o.MaxDelay = time.Second
 	}
+	if o.MaxBuffered <= 0 {
+		o.MaxBuffered = 100000
+	}
+	o.MaxBuffered = max(o.MaxBuffered, 2*o.MaxBatch)
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -117,14 +135,15 @@ func New(st *store.Store, ev *events.Writer, o Options) *Pipeline {
 }
 
 // Record queues one interaction. It never touches the database; it blocks only
-// when MaxBuffered records are already waiting (the database is not keeping up).
+// when about MaxDelay of writing is already waiting (limit: the database is
+// not keeping up).
 func (p *Pipeline) Record(r Record) {
 	in := &r.Interaction
 	repeat := p.dedup.repeat(r.ResourceID, in.IP, in.UA, in.Timestamp)
 	r.counted = !repeat && !in.Bot
 	r.deliver = !repeat
 	p.mu.Lock()
-	for len(p.buf) >= p.opt.MaxBuffered && !p.stopped {
+	for len(p.buf) >= p.limit() && !p.stopped {
 		p.space.Wait()
 	}
 	p.buf = append(p.buf, r)
@@ -136,6 +155,39 @@ func (p *Pipeline) Record(r Record) {
 		default:
 		}
 	}
+}
+
+// limit is how many records may wait: MaxDelay at the writer's measured rate,
+// within [2 × MaxBatch, MaxBuffered]. Before the first batch is measured it
+// is the floor. p.mu must be held.
+func (p *Pipeline) limit() int {
+	n := int(p.rate * p.opt.MaxDelay.Seconds())
+	return min(max(n, 2*p.opt.MaxBatch), p.opt.MaxBuffered)
+}
+
+// Limit returns how many records may wait before Record blocks, as of now.
+func (p *Pipeline) Limit() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.limit()
+}
+
+// measured folds one written batch of n records that took took into the
+// writer's rate, weighting it by its duration so the average spans about
+// MaxDelay of writing whatever the batch sizes.
+func (p *Pipeline) measured(n int, took time.Duration) {
+	if took <= 0 {
+		took = time.Microsecond
+	}
+	inst := float64(n) / took.Seconds()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.rate == 0 {
+		p.rate = inst
+		return
+	}
+	a := min(1, took.Seconds()/p.opt.MaxDelay.Seconds())
+	p.rate += a * (inst - p.rate)
 }
 
 // Pending returns how many records wait to be written.
@@ -214,9 +266,11 @@ func (p *Pipeline) Flush(ctx context.Context) error {
 		if n == 0 {
 			return nil
 		}
+		began := time.Now()
 		if err := p.write(ctx, batch); err != nil {
 			return err
 		}
+		p.measured(n, time.Since(began))
 		p.mu.Lock()
 		p.buf = slices.Delete(p.buf, 0, n) // only Record appends meanwhile, at the end
 		p.space.Broadcast()

@@ -1,0 +1,339 @@
+package delivery
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/codeqr/codeqr/internal/store"
+)
+
+// maxClaimHooks bounds how many webhooks one claim statement covers (SQLite
+// allows 500 terms in a compound SELECT); webhooks beyond it are served by
+// the next claim, which starts after the last one served.
+const maxClaimHooks = 200
+
+// A claim works per webhook, and its cost follows the rows it takes, never
+// the backlog. It used to be one scan of the due rows in due order that left
+// out the webhooks at their hold limit: when every webhook with due work was
+// at its limit — exactly when the node is behind — that scan walked the whole
+// backlog to return nothing, and the database spent its time on claims that
+// delivered nothing. Now a claim is two steps:
+//
+//  1. A read finds the webhooks with due, unleased work (dueWebhooks): a skip
+//     scan over deliveries_pending_webhook, one index probe per webhook with
+//     pending rows.
+//  2. Only when one of them has room on this node does a write transaction
+//     lease, for each, at most its room of its first due rows (claimRowsSQL),
+//     each an index range scan that stops after those rows.
+//
+// A webhook takes part only once it has room for at least refill rows (or
+// holds none), so a busy webhook is topped up by a handful of rows at a time
+// rather than by one transaction per finished send.
+
+// claimed is what one claim did: n rows leased; more when the batch size, not
+// the webhooks' room or their due work, bounded it (so there is probably more
+// to claim at once); capped when there was due work but none of it had room
+// on this node (every webhook with work at its hold limit).
+type claimed struct {
+	n            int
+	more, capped bool
+}
+
+// claim leases due rows of the webhooks with room and starts sending them.
+func (d *Deliverer) claim(ctx context.Context) (claimed, error) {
+	d.mu.Lock()
+	free := min(d.cfg.DeliveryWorkers-d.held, maxBatch)
+	limit, refill := d.holdLimit(), d.refill()
+	held := make(map[string]int, len(d.perHook))
+	for w, n := range d.perHook {
+		held[w] = n
+	}
+	cursor := d.claimCursor
+	d.mu.Unlock()
+	if free <= 0 {
+		return claimed{}, nil
+	}
+	// leaseEnd bounds completion retries on this node; the lease itself is
+	// judged by the database's clock (NowMillis in the claim).
+	now := d.opts.now()
+	leaseEnd := now.Add(d.lease())
+	leaseMs, nowMs := d.lease().Milliseconds(), store.Millis(now)
+	if err := d.limits.load(ctx, d.st.Read()); err != nil {
+		return claimed{}, err
+	}
+	due, err := dueWebhooks(ctx, d.st, nowMs)
+	if err != nil {
+		return claimed{}, fmt.Errorf("claim deliveries: find due webhooks: %w", err)
+	}
+	// Serve the webhooks in turn, starting after the one served last, so that
+	// when the batch or maxClaimHooks cannot cover them all, none waits for long.
+	if i, _ := slices.BinarySearch(due, cursor); i > 0 && i < len(due) {
+		due = append(due[i:], due[:i]...)
+	}
+	var want []hookClaim
+	roomTotal := 0
+	for _, w := range due {
+		room := limit - held[w]
+		if room < refill && held[w] > 0 {
+			continue // busy and topped up; its queue keeps its slots busy
+		}
+		// Rate limits (ratelimit.go): a limited webhook takes at most its
+		// whole tokens, so its backlog never crowds others out either.
+		if n := d.limits.allow(now, w, room); n > 0 {
+			want = append(want, hookClaim{webhookID: w, n: n})
+			roomTotal += n
+		}
+	}
+	if len(want) == 0 {
+		return claimed{capped: len(due) > 0}, nil // nothing due has room: no write at all
+	}
+	want, bounded := share(want, free, maxClaimHooks)
+	asked := 0
+	for _, h := range want {
+		asked += h.n
+	}
+	type row struct {
+		id        int64
+		eventID   string
+		webhookID string
+		attempts  int
+	}
+	var rows []row
+	began := time.Now()
+	// The lease as this node counts it starts before the claim does, so it
+	// never outlasts the one the database holds.
+	claimBegan := began
+	q, args := claimRowsSQL(d.st.Dialect(), leaseMs, nowMs, d.owner, want)
+	err = d.st.InTx(ctx, func(tx *store.Tx) error {
+		rows = rows[:0]
+		r, err := tx.QueryContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		for r.Next() {
+			var c row
+			if err := r.Scan(&c.id, &c.eventID, &c.webhookID, &c.attempts); err != nil {
+				return err
+			}
+			rows = append(rows, c)
+		}
+		return r.Err()
+	})
+	if err != nil {
+		return claimed{}, fmt.Errorf("claim deliveries: %w", err)
+	}
+	d.mu.Lock()
+	d.claimCursor = want[len(want)-1].webhookID
+	d.mu.Unlock()
+	if len(rows) == 0 {
+		return claimed{capped: true}, nil // other nodes took them
+	}
+	d.logger.Debug("webhooks: claimed", "count", len(rows), "free", free, "webhooks", len(want), "took", time.Since(began))
+	// Reserve the slots before anything else can fail, so the counts stay true.
+	ids := make([]any, len(rows))
+	d.mu.Lock()
+	for i, c := range rows {
+		ids[i] = c.id
+		d.limits.take(now, c.webhookID)
+		d.leased[c.id] = claimBegan.Add(d.lease())
+		d.perHook[c.webhookID]++
+		d.held++
+	}
+	d.mu.Unlock()
+
+	// The rows are ours now: read and send them even if ctx is ending (Stop
+	// waits for the sends, or cuts them short and hands the rows back),
+	// rather than leave them leased for nothing.
+	readCtx, cancel := context.WithTimeout(d.sendCtx, 30*time.Second)
+	defer cancel()
+	jobs, err := d.readJobs(readCtx, ids, now)
+	if err != nil {
+		for _, c := range rows {
+			d.release(c.webhookID)
+		}
+		return claimed{n: len(rows)}, fmt.Errorf("read claimed deliveries: %w", err)
+	}
+	attempts := make(map[int64]int, len(rows))
+	for _, c := range rows {
+		attempts[c.id] = c.attempts
+	}
+	for _, j := range jobs {
+		j.attempts = attempts[j.id]
+		j.leaseEnd = leaseEnd
+		delete(attempts, j.id)
+		d.dispatch(j)
+	}
+	// A row that vanished between claim and read (its webhook or event was
+	// deleted) has nothing left to deliver.
+	for _, c := range rows {
+		if _, gone := attempts[c.id]; gone {
+			d.mu.Lock()
+			delete(d.leased, c.id)
+			d.mu.Unlock()
+			d.release(c.webhookID)
+		}
+	}
+	return claimed{n: len(rows), more: bounded && len(rows) >= asked && asked < roomTotal}, nil
+}
+
+// refill is how much room a webhook that holds rows needs before a claim
+// tops it up: half its concurrency, so its queue (holdLimit) never runs dry
+// while the claim is on its way, and a busy webhook costs one claim per few
+// sends rather than one per send.
+func (d *Deliverer) refill() int { return max(1, d.cfg.WebhookConcurrency/2) }
+
+// hookClaim is how many due rows one claim takes of one webhook.
+type hookClaim struct {
+	webhookID string
+	n         int
+}
+
+// share cuts want down to at most maxHooks webhooks and free rows in all,
+// giving each webhook an equal share of free (a webhook wanting less leaves
+// the rest to the others). It reports whether it cut anything.
+func share(want []hookClaim, free, maxHooks int) ([]hookClaim, bool) {
+	bounded := false
+	if len(want) > maxHooks {
+		want, bounded = want[:maxHooks], true
+	}
+	total := 0
+	for _, h := range want {
+		total += h.n
+	}
+	if total <= free {
+		return want, bounded
+	}
+	out := make([]hookClaim, len(want))
+	copy(out, want)
+	for i := range out {
+		out[i].n = 0
+	}
+	left := free
+	for left > 0 {
+		open := 0
+		for i := range out {
+			if out[i].n < want[i].n {
+				open++
+			}
+		}
+		if open == 0 {
+			break
+		}
+		each := max(1, left/open)
+		for i := range out {
+			if left == 0 {
+				break
+			}
+			if g := min(each, want[i].n-out[i].n, left); g > 0 {
+				out[i].n += g
+				left -= g
+			}
+		}
+	}
+	kept := out[:0]
+	for _, h := range out {
+		if h.n > 0 {
+			kept = append(kept, h)
+		}
+	}
+	return kept, true
+}
+
+// dueWebhookSQL lists the webhooks that have a due, unleased row. The
+// recursive part is a skip scan: each step finds the next webhook with any
+// pending row by one probe of deliveries_pending_webhook, so it costs one
+// probe per webhook with pending work, however many rows each has. The
+// EXISTS is a range scan of that webhook's due rows that stops at the first
+// unleased one; the leased rows before it are those in flight, which the hold
+// limits bound.
+func dueWebhookSQL(dbNow string) string {
+	return `WITH RECURSIVE h(id) AS (
+  SELECT MIN(webhook_id) FROM deliveries WHERE status = 'pending'
+  UNION ALL
+  SELECT (SELECT MIN(webhook_id) FROM deliveries WHERE status = 'pending' AND webhook_id > h.id) FROM h WHERE h.id IS NOT NULL
+)
+SELECT h.id FROM h WHERE h.id IS NOT NULL AND EXISTS (
+  SELECT 1 FROM deliveries d WHERE d.webhook_id = h.id AND d.status = 'pending' AND d.next_attempt_at <= $1 AND d.lease_until < ` + dbNow + `
+)`
+}
+
+// dueWebhooks runs dueWebhookSQL on the read pool: it takes no locks and, on
+// SQLite, does not wait for the writer. The answer is a hint: the claim that
+// follows checks every row again under its lock.
+func dueWebhooks(ctx context.Context, st *store.Store, now int64) ([]string, error) {
+	rows, err := st.Read().QueryContext(ctx, dueWebhookSQL(st.Dialect().NowMillis()), now)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	// Sorted here, not by the database, whose collation may order text
+	// otherwise: the claim's round robin searches this order.
+	slices.Sort(ids)
+	return ids, rows.Err()
+}
+
+// claimRowsSQL builds the claim of want: one UPDATE … RETURNING that leases,
+// for each webhook, at most its n first due, unleased rows. On PostgreSQL the
+// rows are locked with FOR UPDATE SKIP LOCKED inside a LATERAL subquery per
+// webhook, so nodes claiming at once never take the same row and never wait
+// for each other; PostgreSQL allows no locking clause under UNION. SQLite has
+// no LATERAL and needs no row locks (its single writer serialises claims), so
+// there the per-webhook subqueries are a UNION ALL. Either way each subquery
+// is a range scan of deliveries_pending_webhook that stops after n rows.
+// Counts are generated integers and inlined; webhook ids are placeholders.
+// dbNow (the dialect's NowMillis) sets and judges leases by the database's
+// clock; due times were computed by the nodes and are compared with now.
+// owner is this node's lease_owner: renewing and handing back touch only
+// rows it still owns.
+func claimRowsSQL(dialect store.Dialect, leaseMs, now int64, owner string, want []hookClaim) (string, []any) {
+	dbNow := dialect.NowMillis()
+	args := []any{leaseMs, now, owner}
+	var b strings.Builder
+	b.WriteString("UPDATE deliveries SET lease_until = " + dbNow + " + $1, lease_owner = $3 WHERE ")
+	due := "status = 'pending' AND next_attempt_at <= $2 AND lease_until < " + dbNow
+	closing := ")"
+	if lock := dialect.SkipLocked(); lock != "" {
+		// id = ANY(ARRAY(…)), not id IN (…): the planner cannot know how many
+		// rows the LIMITs leave and would hash-join against a scan of the
+		// whole table; an array makes it one primary-key probe per row.
+		b.WriteString("id = ANY(ARRAY(\n  SELECT c.id FROM (VALUES ")
+		closing = "))"
+		for i, h := range want {
+			args = append(args, h.webhookID)
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "($%d, %d)", len(args), h.n)
+		}
+		b.WriteString(`) AS w(id, n)
+  CROSS JOIN LATERAL (SELECT id FROM deliveries WHERE webhook_id = w.id AND ` + due + `
+    ORDER BY next_attempt_at, id LIMIT w.n` + lock + `) c`)
+	} else {
+		b.WriteString("id IN (\n")
+		for i, h := range want {
+			args = append(args, h.webhookID)
+			if i > 0 {
+				b.WriteString("\n  UNION ALL ")
+			} else {
+				b.WriteString("  ")
+			}
+			fmt.Fprintf(&b, "SELECT id FROM (SELECT id FROM deliveries WHERE webhook_id = $%d AND %s ORDER BY next_attempt_at, id LIMIT %s)",
+				len(args), due, strconv.Itoa(h.n))
+		}
+	}
+	b.WriteString("\n" + closing + " RETURNING id, event_id, webhook_id, attempts")
+	return b.String(), args
+}
