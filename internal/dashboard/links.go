@@ -70,14 +70,6 @@ func (d *Dashboard) domainNames(r *http.Request, c *reqCtx) ([]string, error) {
 	return out, nil
 }
 
-func domainSlugs(ds []domains.Domain) []string {
-	var out []string
-	for _, x := range ds {
-		out = append(out, x.Slug)
-	}
-	return out
-}
-
 func (d *Dashboard) listLinks(w http.ResponseWriter, r *http.Request, c *reqCtx) error {
 	q := r.URL.Query()
 	o, err := linkOptions(q)
