@@ -167,9 +167,15 @@ func seedProperty(t *testing.T, ctx context.Context, st *store.Store, r *rand.Ra
 		projs = append(projs, pr)
 	}
 	pipe := interactions.New(st, events.NewWriter(nil, nil), interactions.Options{FlushInterval: time.Hour, MaxBatch: 1 + r.IntN(400)})
-	// Not started: Stop writes the buffer in batches of MaxBatch, the same
+	// Not started: Flush (whenever the buffer is full, so Record never waits
+	// for room) and Stop write the buffer in batches of MaxBatch, the same
 	// batch writer the flusher uses.
 	for range 2500 {
+		if pipe.Pending() >= pipe.Limit() {
+			if err := pipe.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
 		pr := pick(r, projs)
 		rec := interactions.Record{ProjectID: pr.id, Interaction: randomInteraction(r, randomTime(r))}
 		switch n := r.IntN(10); {
