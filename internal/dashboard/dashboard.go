@@ -187,8 +187,10 @@ func (d *Dashboard) Handler() http.Handler {
 	in("POST /app/settings/domains", d.createDomain)
 	in("POST /app/settings/domains/{id}/delete", d.deleteDomain)
 	in("POST /app/settings/keys", d.createKey)
+	in("POST /app/settings/keys/{id}/revoke", d.revokeKey)
 	in("POST /app/settings/members", d.addMember)
 	in("POST /app/settings/members/{userId}/remove", d.removeMember)
+	in("POST /app/settings/members/{userId}/role", d.setRole)
 
 	in("GET /app/qrcodes", d.listQRCodes)
 	in("GET /app/qrcodes/new", d.newQRForm)
@@ -420,6 +422,9 @@ var notices = map[string]string{
 	"domain-added":       "Domain added.",
 	"domain-deleted":     "Domain deleted.",
 	"member-added":       "Member added.",
+	"member-removed":     "Member removed.",
+	"role-changed":       "Role changed.",
+	"key-revoked":        "API key revoked: requests with it are refused from now on.",
 	"password-changed":   "Password changed. Your other sessions have ended.",
 	"partner-created":    "Partner enrolled.",
 	"partner-approved":   "Partner approved.",
