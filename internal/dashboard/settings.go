@@ -10,8 +10,8 @@ import (
 	"github.com/codeqr/codeqr/internal/domains"
 	"github.com/codeqr/codeqr/internal/errs"
 	"github.com/codeqr/codeqr/internal/pages"
-	"github.com/codeqr/codeqr/internal/patch"
 	"github.com/codeqr/codeqr/internal/partners"
+	"github.com/codeqr/codeqr/internal/patch"
 	"github.com/codeqr/codeqr/internal/projects"
 	"github.com/codeqr/codeqr/internal/qrcodes"
 )
