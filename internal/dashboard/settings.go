@@ -228,11 +228,11 @@ func (d *Dashboard) customerPage(w http.ResponseWriter, r *http.Request, c *reqC
 	if d.Conversions == nil {
 		return errs.NotFound("no such customer")
 	}
-	cu, err := d.Conversions.GetCustomer(r.Context(), c.ProjectID(), r.PathValue("id"))
+	a, err := d.Conversions.CustomerActivity(r.Context(), c.ProjectID(), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	return d.ok(w, r, c, "customer", "Customer", "customers", cu)
+	return d.ok(w, r, c, "customer", "Customer", "customers", a)
 }
 
 type partnersData struct {
