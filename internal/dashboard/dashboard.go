@@ -198,6 +198,8 @@ func (d *Dashboard) Handler() http.Handler {
 	in("POST /app/qrcodes", d.createQR)
 	in("GET /app/qrcodes/{id}", d.qrPage)
 	in("GET /app/qrcodes/{id}/image", d.qrImage)
+	in("GET /app/qrcodes/{id}/edit", d.editQRForm)
+	in("POST /app/qrcodes/{id}", d.updateQR)
 	in("GET /app/qrcodes/{id}/delete", d.confirmDeleteQR)
 	in("POST /app/qrcodes/{id}/delete", d.deleteQR)
 	in("GET /app/pages", d.listPages)
@@ -431,6 +433,7 @@ var notices = map[string]string{
 	"partner-link-added": "Referral link added.",
 	"welcome":            "Welcome! Your account is ready.",
 	"qr-created":         "QR code created.",
+	"qr-saved":           "QR code saved.",
 	"page-saved":         "Page saved.",
 	"page-published":     "Page published: it is live at its public address.",
 	"page-unpublished":   "Page unpublished: its public address answers 404 now.",
