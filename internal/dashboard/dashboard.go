@@ -162,6 +162,11 @@ func (d *Dashboard) Handler() http.Handler {
 	in("GET /app/links/{id}/delete", d.confirmDeleteLink)
 	in("POST /app/links/{id}/delete", d.deleteLink)
 
+	in("GET /app/tags", d.listTags)
+	in("POST /app/tags", d.createTag)
+	in("POST /app/tags/{id}", d.updateTag)
+	in("POST /app/tags/{id}/delete", d.deleteTag)
+
 	in("GET /app/analytics", d.analyticsPage)
 
 	in("GET /app/webhooks", d.listWebhooks)
@@ -410,6 +415,9 @@ var notices = map[string]string{
 	"link-deleted":       "Link deleted.",
 	"link-archived":      "Link archived.",
 	"link-unarchived":    "Link restored from the archive.",
+	"tag-created":        "Tag created.",
+	"tag-saved":          "Tag saved.",
+	"tag-deleted":        "Tag deleted: no link or QR code carries it any more.",
 	"bulk-done":          "Done: the selected links were changed.",
 	"webhook-created":    "Webhook created.",
 	"webhook-saved":      "Webhook saved.",
