@@ -55,7 +55,7 @@ func TestAPIKeysScreen(t *testing.T) {
 		// Create: shown once, with the chosen scopes and expiry.
 		must(t, b.post("/app/settings/keys", url.Values{"name": {"old"}, "scopes": {"links.read"}, "expiresAt": {"2001-01-01T00:00"}}),
 			http.StatusUnprocessableEntity, `id="e-expiresAt"`, "expiresAt must be in the future")
-		must(t, b.post("/app/settings/keys", url.Values{"name": {""}, "scopes": {"links.read"}}), http.StatusUnprocessableEntity, `id="e-name"`)
+		must(t, b.post("/app/settings/keys", url.Values{"name": {""}, "scopes": {"links.read"}}), http.StatusUnprocessableEntity, `id="e-k-name"`)
 		p := b.post("/app/settings/keys", url.Values{"name": {"ci"}, "scopes": {"links.read"}, "expiresAt": {"2099-05-01T10:30"}})
 		must(t, p, http.StatusOK, "shown once")
 		m := newKeyRE.FindStringSubmatch(p.Body)
