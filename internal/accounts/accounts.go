@@ -274,6 +274,9 @@ func (s *Service) AddMemberByEmail(ctx context.Context, projectID, email, role s
 // removed: a project always keeps someone who can manage it.
 func (s *Service) RemoveMember(ctx context.Context, projectID, userID string) error {
 	return s.st.InTx(ctx, func(tx *store.Tx) error {
+		if err := lockMemberships(ctx, tx, projectID); err != nil {
+			return err
+		}
 		var role string
 		err := tx.QueryRowContext(ctx, "SELECT role FROM memberships WHERE project_id = $1 AND user_id = $2", projectID, userID).Scan(&role)
 		if errors.Is(err, store.ErrNotFound) {
@@ -295,6 +298,53 @@ func (s *Service) RemoveMember(ctx context.Context, projectID, userID string) er
 		_, err = tx.ExecContext(ctx, "DELETE FROM memberships WHERE project_id = $1 AND user_id = $2", projectID, userID)
 		return err
 	})
+}
+
+// SetRole makes a member owner or member. Demoting the last owner is refused:
+// a project always keeps someone who can manage it.
+func (s *Service) SetRole(ctx context.Context, projectID, userID, role string) error {
+	if role != RoleOwner && role != RoleMember {
+		return errs.Invalid("role must be owner or member")
+	}
+	return s.st.InTx(ctx, func(tx *store.Tx) error {
+		if err := lockMemberships(ctx, tx, projectID); err != nil {
+			return err
+		}
+		var current string
+		err := tx.QueryRowContext(ctx, "SELECT role FROM memberships WHERE project_id = $1 AND user_id = $2", projectID, userID).Scan(&current)
+		if errors.Is(err, store.ErrNotFound) {
+			return errs.NotFound("no such member")
+		}
+		if err != nil {
+			return err
+		}
+		if current == role {
+			return nil
+		}
+		if current == RoleOwner {
+			var owners int
+			if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM memberships WHERE project_id = $1 AND role = $2",
+				projectID, RoleOwner).Scan(&owners); err != nil {
+				return err
+			}
+			if owners <= 1 {
+				return errs.Invalid("role: the last owner of a project cannot become a member; make another member owner first")
+			}
+		}
+		_, err = tx.ExecContext(ctx, "UPDATE memberships SET role = $1 WHERE project_id = $2 AND user_id = $3", role, projectID, userID)
+		return err
+	})
+}
+
+// lockMemberships serialises the changes of a project's owners: the write on
+// the project's row makes a concurrent removal or demotion wait for this
+// transaction, so two of them cannot both see "another owner is left" (SQLite
+// has one writer anyway; on PostgreSQL this is the row lock).
+func lockMemberships(ctx context.Context, tx *store.Tx, projectID string) error {
+	if _, err := tx.ExecContext(ctx, "UPDATE projects SET name = name WHERE id = $1", projectID); err != nil {
+		return fmt.Errorf("accounts: lock project: %w", err)
+	}
+	return nil
 }
 
 // Member is a user of a project as the members list shows it.

@@ -216,6 +216,7 @@ func (s *Server) routes() (*http.ServeMux, []Route) {
 	route("POST /api/track/sale", projects.ScopeConversionsWrite, conv(s.trackSale))
 	route("GET /api/customers", projects.ScopeAnalyticsRead, conv(s.listCustomers))
 	route("GET /api/customers/{id}", projects.ScopeAnalyticsRead, conv(s.getCustomer))
+	route("GET /api/customers/{id}/activity", projects.ScopeAnalyticsRead, conv(s.customerActivity))
 	route("PATCH /api/customers/{id}", projects.ScopeConversionsWrite, conv(s.updateCustomer))
 
 	route("POST /api/webhooks", projects.ScopeWebhooksWrite, s.createWebhook)

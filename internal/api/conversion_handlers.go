@@ -64,6 +64,17 @@ func (s *Server) getCustomer(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// customerActivity is GET /api/customers/{id}/activity: the customer with
+// each of their leads and sales.
+func (s *Server) customerActivity(w http.ResponseWriter, r *http.Request) error {
+	a, err := s.Conversions.CustomerActivity(r.Context(), projectOf(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, a)
+	return nil
+}
+
 // updateCustomer is PATCH /api/customers/{id} (or ext_<externalId}), body
 // conversions.CustomerUpdate (scope conversions.write).
 func (s *Server) updateCustomer(w http.ResponseWriter, r *http.Request) error {

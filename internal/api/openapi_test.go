@@ -206,6 +206,7 @@ func TestOpenAPISchemasMatchWire(t *testing.T) {
 		"Domain":            domains.Domain{},
 		"Customer":          conversions.Customer{},
 		"CustomerDetail":    conversions.CustomerDetail{},
+		"CustomerActivity":  conversions.Activity{},
 		"Lead":              conversions.Lead{},
 		"Sale":              conversions.Sale{},
 		"AnalyticsEvent":    api.DubEvent{},

@@ -201,40 +201,17 @@ func (s *Service) leadByName(ctx context.Context, projectID, externalID, eventNa
 	if err != nil {
 		return Lead{}, fmt.Errorf("conversions: customer of a repeated lead: %w", err)
 	}
-	var (
-		l                     = Lead{Customer: c.Customer}
-		click, link, qr, page sql.NullString
-		meta                  sql.NullString
-		created               int64
-		id                    string
-	)
-	err = q.QueryRowContext(ctx, `SELECT id, event_name, quantity, click_id, link_id, qrcode_id, page_id, metadata, created_at
-FROM leads WHERE customer_id = $1 AND event_name = $2`, c.ID, eventName).
-		Scan(&id, &l.EventName, &l.Quantity, &click, &link, &qr, &page, &meta, &created)
+	l, err := scanLead(q.QueryRowContext(ctx, "SELECT "+leadColumns+" FROM leads WHERE customer_id = $1 AND event_name = $2", c.ID, eventName))
 	if err != nil {
 		return Lead{}, fmt.Errorf("conversions: read repeated lead: %w", err)
 	}
-	l.ID = &id
-	l.ClickID, l.LinkID, l.QRCodeID, l.PageID = store.NullString(click), store.NullString(link), store.NullString(qr), store.NullString(page)
-	l.Metadata = rawOrNil(meta)
-	l.CreatedAt = store.FromMillis(created)
+	l.Customer = c.Customer
 	return l, nil
 }
 
 // saleByInvoice returns the sale of (project, invoiceId).
 func (s *Service) saleByInvoice(ctx context.Context, q store.Querier, projectID, invoiceID string) (Sale, error) {
-	var (
-		sl                    Sale
-		customerID            string
-		lead, invoice         sql.NullString
-		click, link, qr, page sql.NullString
-		meta                  sql.NullString
-		created               int64
-	)
-	err := q.QueryRowContext(ctx, `SELECT id, customer_id, lead_id, event_name, amount, currency, payment_processor, invoice_id,
-click_id, link_id, qrcode_id, page_id, metadata, created_at FROM sales WHERE project_id = $1 AND invoice_id = $2`, projectID, invoiceID).
-		Scan(&sl.ID, &customerID, &lead, &sl.EventName, &sl.Amount, &sl.Currency, &sl.PaymentProcessor, &invoice,
-			&click, &link, &qr, &page, &meta, &created)
+	sl, customerID, err := scanSale(q.QueryRowContext(ctx, "SELECT "+saleColumns+" FROM sales WHERE project_id = $1 AND invoice_id = $2", projectID, invoiceID))
 	if err != nil {
 		return Sale{}, fmt.Errorf("conversions: read sale: %w", err)
 	}
@@ -243,11 +220,116 @@ click_id, link_id, qrcode_id, page_id, metadata, created_at FROM sales WHERE pro
 		return Sale{}, fmt.Errorf("conversions: customer of sale %s: %w", sl.ID, err)
 	}
 	sl.Customer = c.Customer
+	return withDetails(sl), nil
+}
+
+const leadColumns = "id, event_name, quantity, click_id, link_id, qrcode_id, page_id, metadata, created_at"
+
+// scanLead reads a row of leadColumns (without its customer).
+func scanLead(row interface{ Scan(...any) error }) (Lead, error) {
+	var (
+		l                     Lead
+		click, link, qr, page sql.NullString
+		meta                  sql.NullString
+		created               int64
+		id                    string
+	)
+	if err := row.Scan(&id, &l.EventName, &l.Quantity, &click, &link, &qr, &page, &meta, &created); err != nil {
+		return Lead{}, err
+	}
+	l.ID = &id
+	l.ClickID, l.LinkID, l.QRCodeID, l.PageID = store.NullString(click), store.NullString(link), store.NullString(qr), store.NullString(page)
+	l.Metadata = rawOrNil(meta)
+	l.CreatedAt = store.FromMillis(created)
+	return l, nil
+}
+
+const saleColumns = `id, customer_id, lead_id, event_name, amount, currency, payment_processor, invoice_id,
+click_id, link_id, qrcode_id, page_id, metadata, created_at`
+
+// scanSale reads a row of saleColumns (without its customer) and the
+// customer's id.
+func scanSale(row interface{ Scan(...any) error }) (Sale, string, error) {
+	var (
+		sl                    Sale
+		customerID            string
+		lead, invoice         sql.NullString
+		click, link, qr, page sql.NullString
+		meta                  sql.NullString
+		created               int64
+	)
+	if err := row.Scan(&sl.ID, &customerID, &lead, &sl.EventName, &sl.Amount, &sl.Currency, &sl.PaymentProcessor, &invoice,
+		&click, &link, &qr, &page, &meta, &created); err != nil {
+		return Sale{}, "", err
+	}
 	sl.LeadID, sl.InvoiceID = store.NullString(lead), store.NullString(invoice)
 	sl.ClickID, sl.LinkID, sl.QRCodeID, sl.PageID = store.NullString(click), store.NullString(link), store.NullString(qr), store.NullString(page)
 	sl.Metadata = rawOrNil(meta)
 	sl.CreatedAt = store.FromMillis(created)
-	return withDetails(sl), nil
+	return withDetails(sl), customerID, nil
+}
+
+// ActivityLimit is how many leads and how many sales CustomerActivity
+// returns at most (the newest).
+const ActivityLimit = 200
+
+// Activity is a customer with each of their leads and sales, newest first,
+// each with the click, link, QR code or page it is attributed to. The
+// customer's totals (Leads, Sales, SaleAmount) count all of them, also past
+// ActivityLimit.
+type Activity struct {
+	Customer CustomerDetail `json:"customer"`
+	Leads    []Lead         `json:"leads"`
+	Sales    []Sale         `json:"sales"`
+}
+
+// CustomerActivity returns a customer of the project with their leads and
+// sales; id may be ext_<externalId>.
+func (s *Service) CustomerActivity(ctx context.Context, projectID, id string) (Activity, error) {
+	q := s.st.Read()
+	c, err := customerByID(ctx, q, projectID, id)
+	if err != nil {
+		return Activity{}, err
+	}
+	a := Activity{Leads: []Lead{}, Sales: []Sale{}}
+	if a.Customer, err = s.withInteraction(ctx, projectID, c); err != nil {
+		return Activity{}, err
+	}
+	rows, err := q.QueryContext(ctx, "SELECT "+leadColumns+" FROM leads WHERE customer_id = $1 AND project_id = $2 ORDER BY created_at DESC, id DESC LIMIT $3",
+		c.ID, projectID, ActivityLimit)
+	if err != nil {
+		return Activity{}, fmt.Errorf("conversions: list leads: %w", err)
+	}
+	for rows.Next() {
+		l, err := scanLead(rows)
+		if err != nil {
+			rows.Close()
+			return Activity{}, err
+		}
+		l.Customer = c.Customer
+		a.Leads = append(a.Leads, l)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return Activity{}, fmt.Errorf("conversions: list leads: %w", err)
+	}
+	rows, err = q.QueryContext(ctx, "SELECT "+saleColumns+" FROM sales WHERE customer_id = $1 AND project_id = $2 ORDER BY created_at DESC, id DESC LIMIT $3",
+		c.ID, projectID, ActivityLimit)
+	if err != nil {
+		return Activity{}, fmt.Errorf("conversions: list sales: %w", err)
+	}
+	for rows.Next() {
+		sl, _, err := scanSale(rows)
+		if err != nil {
+			rows.Close()
+			return Activity{}, err
+		}
+		sl.Customer = c.Customer
+		a.Sales = append(a.Sales, sl)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return Activity{}, fmt.Errorf("conversions: list sales: %w", err)
+	}
+	return a, nil
 }
 
 func rawOrNil(v sql.NullString) json.RawMessage {

@@ -162,6 +162,11 @@ func (d *Dashboard) Handler() http.Handler {
 	in("GET /app/links/{id}/delete", d.confirmDeleteLink)
 	in("POST /app/links/{id}/delete", d.deleteLink)
 
+	in("GET /app/tags", d.listTags)
+	in("POST /app/tags", d.createTag)
+	in("POST /app/tags/{id}", d.updateTag)
+	in("POST /app/tags/{id}/delete", d.deleteTag)
+
 	in("GET /app/analytics", d.analyticsPage)
 
 	in("GET /app/webhooks", d.listWebhooks)
@@ -187,8 +192,10 @@ func (d *Dashboard) Handler() http.Handler {
 	in("POST /app/settings/domains", d.createDomain)
 	in("POST /app/settings/domains/{id}/delete", d.deleteDomain)
 	in("POST /app/settings/keys", d.createKey)
+	in("POST /app/settings/keys/{id}/revoke", d.revokeKey)
 	in("POST /app/settings/members", d.addMember)
 	in("POST /app/settings/members/{userId}/remove", d.removeMember)
+	in("POST /app/settings/members/{userId}/role", d.setRole)
 
 	in("GET /app/qrcodes", d.listQRCodes)
 	in("GET /app/qrcodes/new", d.newQRForm)
@@ -196,6 +203,8 @@ func (d *Dashboard) Handler() http.Handler {
 	in("POST /app/qrcodes", d.createQR)
 	in("GET /app/qrcodes/{id}", d.qrPage)
 	in("GET /app/qrcodes/{id}/image", d.qrImage)
+	in("GET /app/qrcodes/{id}/edit", d.editQRForm)
+	in("POST /app/qrcodes/{id}", d.updateQR)
 	in("GET /app/qrcodes/{id}/delete", d.confirmDeleteQR)
 	in("POST /app/qrcodes/{id}/delete", d.deleteQR)
 	in("GET /app/pages", d.listPages)
@@ -406,6 +415,9 @@ var notices = map[string]string{
 	"link-deleted":       "Link deleted.",
 	"link-archived":      "Link archived.",
 	"link-unarchived":    "Link restored from the archive.",
+	"tag-created":        "Tag created.",
+	"tag-saved":          "Tag saved.",
+	"tag-deleted":        "Tag deleted: no link or QR code carries it any more.",
 	"bulk-done":          "Done: the selected links were changed.",
 	"webhook-created":    "Webhook created.",
 	"webhook-saved":      "Webhook saved.",
@@ -420,12 +432,16 @@ var notices = map[string]string{
 	"domain-added":       "Domain added.",
 	"domain-deleted":     "Domain deleted.",
 	"member-added":       "Member added.",
+	"member-removed":     "Member removed.",
+	"role-changed":       "Role changed.",
+	"key-revoked":        "API key revoked: requests with it are refused from now on.",
 	"password-changed":   "Password changed. Your other sessions have ended.",
 	"partner-created":    "Partner enrolled.",
 	"partner-approved":   "Partner approved.",
 	"partner-link-added": "Referral link added.",
 	"welcome":            "Welcome! Your account is ready.",
 	"qr-created":         "QR code created.",
+	"qr-saved":           "QR code saved.",
 	"page-saved":         "Page saved.",
 	"page-published":     "Page published: it is live at its public address.",
 	"page-unpublished":   "Page unpublished: its public address answers 404 now.",

@@ -56,6 +56,7 @@ type env struct {
 	Analyt   *analytics.Service
 	Pages    *pages.Service
 	Partners *partners.Service
+	Projects *projects.Service
 	P1, P2   projects.Project
 	Key1     string
 }
@@ -106,7 +107,7 @@ func newEnvBase(t testing.TB, st *store.Store, baseURL, dashboardHost string) *e
 		t.Fatal(err)
 	}
 	return &env{t: t, URL: hs.URL, st: st, clock: clk, Accounts: as, Links: a.Links, Webhooks: a.Webhooks, Analyt: a.Analytics,
-		Pages: a.Pages, Partners: a.Partners, P1: p1, P2: p2, Key1: key1}
+		Pages: a.Pages, Partners: a.Partners, Projects: a.Projects, P1: p1, P2: p2, Key1: key1}
 }
 
 // browser is a cookie-keeping client that does not follow redirects.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -179,6 +180,78 @@ type linkForm struct {
 	Tags    []tags.Tag
 }
 
+// FinalURL is where a visitor of the link arrives: the destination with the
+// UTM fields as its query parameters (what the form saves as the URL).
+func (f linkForm) FinalURL() string { return withUTM(f.V.Get("url"), f.V) }
+
+// utmFields are the UTM builder's fields, in the order they are added to
+// the destination's query.
+var utmFields = []string{"utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"}
+
+// withUTM is the UTM builder's rule: each non-empty field sets the parameter
+// of its name in the query of raw: in its place when the URL has it (a second
+// one is dropped), else appended, in the order of utmFields. An empty field
+// leaves the URL's own parameter alone, so a pasted URL keeps its UTM
+// parameters (linkRequest copies them into the empty fields). The rest of the
+// query and the fragment stay as they are, so saving twice changes nothing.
+// The dashboard's script (static/app.js, the live preview) follows the same
+// rule with the same escaping (encodeURIComponent's, spaces as "+").
+func withUTM(raw string, v url.Values) string {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return ""
+	}
+	rest, frag, hasFrag := strings.Cut(raw, "#")
+	base, query, _ := strings.Cut(rest, "?")
+	var parts []string
+	done := map[string]bool{}
+	for _, p := range strings.Split(query, "&") {
+		if p == "" {
+			continue
+		}
+		name, _, _ := strings.Cut(p, "=")
+		if val := strings.TrimSpace(v.Get(name)); val != "" && slices.Contains(utmFields, name) {
+			if done[name] {
+				continue
+			}
+			done[name] = true
+			p = name + "=" + componentEscape(val)
+		}
+		parts = append(parts, p)
+	}
+	for _, name := range utmFields {
+		if val := strings.TrimSpace(v.Get(name)); val != "" && !done[name] {
+			parts = append(parts, name+"="+componentEscape(val))
+		}
+	}
+	out := base
+	if len(parts) > 0 {
+		out += "?" + strings.Join(parts, "&")
+	}
+	if hasFrag {
+		out += "#" + frag
+	}
+	return out
+}
+
+// componentEscape is JavaScript's encodeURIComponent with spaces as "+".
+func componentEscape(s string) string {
+	const keep = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.!~*'()"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == ' ':
+			b.WriteByte('+')
+		case strings.IndexByte(keep, c) >= 0:
+			b.WriteByte(c)
+		default:
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
+}
+
 // linkFields are the form's field names: the API's JSON names.
 var linkFields = []string{"url", "domain", "key", "externalId", "expiresAt", "expiredUrl", "password", "title",
 	"description", "image", "video", "ios", "android", "geo", "tagNames", "tags", "comments",
@@ -249,7 +322,7 @@ func parseLocal(s string) (string, error) {
 // given, so that as an update (AsUpdate) empty fields clear.
 func linkRequest(v url.Values, baseDomain string) (links.CreateRequest, error) {
 	req := links.CreateRequest{
-		URL: strings.TrimSpace(v.Get("url")), Domain: formText(v, "domain"), Key: formText(v, "key"),
+		URL: withUTM(v.Get("url"), v), Domain: formText(v, "domain"), Key: formText(v, "key"),
 		ExternalID: formText(v, "externalId"), ExpiredURL: formText(v, "expiredUrl"),
 		Title: formText(v, "title"), Description: formText(v, "description"), Image: formText(v, "image"),
 		Video: formText(v, "video"), IOS: formText(v, "ios"), Android: formText(v, "android"),
@@ -257,6 +330,21 @@ func linkRequest(v url.Values, baseDomain string) (links.CreateRequest, error) {
 		UTMCampaign: formText(v, "utm_campaign"), UTMTerm: formText(v, "utm_term"), UTMContent: formText(v, "utm_content"),
 		Archived: formBool(v, "archived"), Proxy: formBool(v, "proxy"), Rewrite: formBool(v, "rewrite"),
 		DoIndex: formBool(v, "doIndex"), PublicStats: formBool(v, "publicStats"), TrackConversion: formBool(v, "trackConversion"),
+	}
+	// A UTM field left empty takes the URL's own parameter, so that the
+	// fields say what the URL carries.
+	if u, err := url.Parse(req.URL); err == nil {
+		q := u.Query()
+		for _, f := range []struct {
+			name string
+			dst  **string
+		}{{"utm_source", &req.UTMSource}, {"utm_medium", &req.UTMMedium}, {"utm_campaign", &req.UTMCampaign},
+			{"utm_term", &req.UTMTerm}, {"utm_content", &req.UTMContent}} {
+			if (*f.dst == nil || **f.dst == "") && q.Get(f.name) != "" {
+				val := q.Get(f.name)
+				*f.dst = &val
+			}
+		}
 	}
 	if req.Domain != nil && strings.EqualFold(*req.Domain, baseDomain) {
 		req.Domain = nil // the default: the API's own rule for the base domain applies

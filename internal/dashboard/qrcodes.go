@@ -36,6 +36,19 @@ type qrForm struct {
 	Levels     []string
 	Domains    []string
 	PreviewErr string
+	// Action is where the form posts, PreviewAction where its no-JavaScript
+	// "Preview" button sends it, Submit the main button's name; ID is the
+	// edited code's (empty in the designer of a new one).
+	Action, PreviewAction, Submit, ID string
+}
+
+// forNew and forEdit set the form's addresses and main button.
+func (f *qrForm) forNew() {
+	f.Action, f.PreviewAction, f.Submit = "/app/qrcodes", "/app/qrcodes/new", "Create QR code"
+}
+
+func (f *qrForm) forEdit(id string) {
+	f.Action, f.PreviewAction, f.Submit, f.ID = "/app/qrcodes/"+id, "/app/qrcodes/"+id+"/edit", "Save QR code", id
 }
 
 type qrContentGroup struct {
@@ -45,6 +58,15 @@ type qrContentGroup struct {
 
 // qrInput turns the designer's form into the API's create input.
 func qrInput(v url.Values, baseDomain string) (qrcodes.Input, error) {
+	return qrFormInput(v, baseDomain, false)
+}
+
+// qrFormInput is qrInput; as an update (the API's PATCH) an empty logo or
+// title clears it and the server's own domain replaces a custom one. The
+// static/dynamic rules are the PATCH's own: a code made static loses its
+// short link, one made dynamic gets one (a random key when the field is
+// empty).
+func qrFormInput(v url.Values, baseDomain string, update bool) (qrcodes.Input, error) {
 	t := qrcodes.Type(v.Get("type"))
 	if t == "" {
 		t = qrcodes.TypeURL
@@ -81,6 +103,8 @@ func qrInput(v url.Values, baseDomain string) (qrcodes.Input, error) {
 		}
 		if dm := strings.TrimSpace(v.Get("domain")); dm != "" && !strings.EqualFold(dm, baseDomain) {
 			in.Domain = qrcodes.Some(dm)
+		} else if update && dm != "" {
+			in.Domain = qrcodes.Null[string]()
 		}
 	}
 	for _, p := range []struct {
@@ -101,9 +125,42 @@ func qrInput(v url.Values, baseDomain string) (qrcodes.Input, error) {
 	}{{"fgColor", &in.FgColor}, {"bgColor", &in.BgColor}, {"level", &in.Level}, {"logo", &in.Logo}, {"title", &in.Title}} {
 		if s := strings.TrimSpace(v.Get(p.name)); s != "" {
 			*p.dst = qrcodes.Some(s)
+		} else if update && (p.name == "logo" || p.name == "title") {
+			*p.dst = qrcodes.Null[string]()
 		}
 	}
 	return in, nil
+}
+
+// qrValues are a saved code's form values, for the edit form.
+func qrValues(q qrcodes.QRCode, baseDomain string) url.Values {
+	v := url.Values{"type": {string(q.Type)}, "fgColor": {q.FgColor}, "bgColor": {q.BgColor},
+		"size": {strconv.Itoa(q.Size)}, "margin": {strconv.Itoa(q.Margin)}, "level": {q.Level}, "domain": {baseDomain}}
+	if q.Static {
+		v.Set("static", "on")
+	}
+	for name, p := range map[string]*string{"url": q.URL, "key": q.Key, "domain": q.Domain, "logo": q.Logo, "title": q.Title} {
+		if p != nil {
+			v.Set(name, *p)
+		}
+	}
+	var content map[string]any
+	if len(q.Content) > 0 && json.Unmarshal(q.Content, &content) == nil {
+		for _, f := range contentFields[q.Type] {
+			name := string(q.Type) + "." + f.Key
+			switch x := content[f.Key].(type) {
+			case bool:
+				if x {
+					v.Set(name, "on")
+				}
+			case float64:
+				v.Set(name, strconv.FormatFloat(x, 'f', -1, 64))
+			case string:
+				v.Set(name, x)
+			}
+		}
+	}
+	return v
 }
 
 // qrFieldNames are the names a service message may start with.
@@ -166,10 +223,69 @@ func (d *Dashboard) newQRForm(w http.ResponseWriter, r *http.Request, c *reqCtx)
 		}
 	}
 	f.Preview = "/app/qrcodes/preview.svg?" + v.Encode()
+	f.forNew()
 	if err := d.qrFormData(r, c, &f); err != nil {
 		return err
 	}
 	return d.ok(w, r, c, "qrcode_form", "Design a QR code", "qrcodes", f)
+}
+
+// editQRForm is the designer of a saved code, filled with its values; like
+// the new code's designer, its "Preview" button (without JavaScript) sends
+// the form here as a GET and the preview is drawn from the query.
+func (d *Dashboard) editQRForm(w http.ResponseWriter, r *http.Request, c *reqCtx) error {
+	q, err := d.QRCodes.Get(r.Context(), c.ProjectID(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	v := r.URL.Query()
+	if v.Get("type") == "" {
+		v = qrValues(q, d.Config.BaseDomain())
+	} else if in, err := qrInput(v, d.Config.BaseDomain()); err == nil {
+		if _, err := d.QRCodes.Preview(in); err != nil {
+			var f qrForm
+			if f.Errors, err = fieldErrors(err, qrFieldNames(qrcodes.Type(v.Get("type")))...); err != nil {
+				return err
+			}
+			return d.showQRForm(w, r, c, http.StatusOK, q.ID, v, f.Errors)
+		}
+	}
+	return d.showQRForm(w, r, c, http.StatusOK, q.ID, v, formErrors{})
+}
+
+// showQRForm renders the designer of the saved code id with values v.
+func (d *Dashboard) showQRForm(w http.ResponseWriter, r *http.Request, c *reqCtx, status int, id string, v url.Values, fe formErrors) error {
+	f := qrForm{V: v, Errors: fe}
+	preview := url.Values{}
+	for k, x := range v {
+		if k != "csrf" {
+			preview[k] = x
+		}
+	}
+	f.Preview = "/app/qrcodes/preview.svg?" + preview.Encode()
+	f.forEdit(id)
+	if err := d.qrFormData(r, c, &f); err != nil {
+		return err
+	}
+	d.render(w, r, c, status, "qrcode_form", "Edit QR code", "qrcodes", f)
+	return nil
+}
+
+// updateQR saves the edited code: the API's PATCH /api/qrcodes/{id}.
+func (d *Dashboard) updateQR(w http.ResponseWriter, r *http.Request, c *reqCtx) error {
+	id := r.PathValue("id")
+	in, err := qrFormInput(r.PostForm, d.Config.BaseDomain(), true)
+	if err == nil {
+		_, err = d.QRCodes.Update(r.Context(), c.ProjectID(), id, in)
+	}
+	if err != nil {
+		fe, ferr := fieldErrors(err, qrFieldNames(qrcodes.Type(r.PostForm.Get("type")))...)
+		if ferr != nil {
+			return ferr
+		}
+		return d.showQRForm(w, r, c, statusOf(err), id, r.PostForm, fe)
+	}
+	return redirect(w, r, "/app/qrcodes/"+id, "qr-saved")
 }
 
 // previewQR draws the designer's current values (nothing is saved).
@@ -205,6 +321,7 @@ func (d *Dashboard) createQR(w http.ResponseWriter, r *http.Request, c *reqCtx) 
 			return ferr
 		}
 		f.Preview = "/app/qrcodes/preview.svg?" + r.PostForm.Encode()
+		f.forNew()
 		if err := d.qrFormData(r, c, &f); err != nil {
 			return err
 		}

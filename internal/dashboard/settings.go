@@ -3,6 +3,7 @@ package dashboard
 import (
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/codeqr/codeqr/internal/accounts"
 	"github.com/codeqr/codeqr/internal/conversions"
@@ -19,14 +20,23 @@ type settingsData struct {
 	Name, Slug, OwnerEmail string
 	Domains                []domains.Domain
 	Members                []accounts.Member
+	Keys                   []keyRow
 	Scopes                 []string
 	NewKey                 string
 	ProjectErrors          formErrors
 	DomainErrors           formErrors
 	KeyErrors              formErrors
 	MemberErrors           formErrors
+	MemberRoleErrors       formErrors
 	DomainValue            string
 	MemberValue            string
+}
+
+// keyRow is an API key in the list, with its state: active, expired or
+// revoked (the API refuses the last two).
+type keyRow struct {
+	projects.KeyInfo
+	State string
 }
 
 func (d *Dashboard) settingsData(r *http.Request, c *reqCtx) (settingsData, error) {
@@ -34,6 +44,21 @@ func (d *Dashboard) settingsData(r *http.Request, c *reqCtx) (settingsData, erro
 	var err error
 	if s.Domains, err = d.Domains.List(r.Context(), c.ProjectID(), domains.ListOptions{Page: 1, PageSize: 100}); err != nil {
 		return s, err
+	}
+	keys, err := d.Projects.ListKeys(r.Context(), c.ProjectID())
+	if err != nil {
+		return s, err
+	}
+	now := d.Now()
+	for _, k := range keys {
+		row := keyRow{KeyInfo: k, State: "active"}
+		switch {
+		case k.RevokedAt != nil:
+			row.State = "revoked"
+		case k.ExpiresAt != nil && !k.ExpiresAt.After(now):
+			row.State = "expired"
+		}
+		s.Keys = append(s.Keys, row)
 	}
 	s.Members, err = d.Accounts.Members(r.Context(), c.ProjectID())
 	return s, err
@@ -93,31 +118,65 @@ func (d *Dashboard) deleteDomain(w http.ResponseWriter, r *http.Request, c *reqC
 	return redirect(w, r, "/app/settings", "domain-deleted")
 }
 
-// createKey makes an API key with the chosen scopes and shows it once; it is
-// never shown again (only its hash is stored).
+// createKey makes an API key with the chosen scopes (and optional expiry,
+// read as UTC) and shows it once; it is never shown again (only its hash is
+// stored). It is the API's key creation, without a grantor: a member of the
+// project may give a key any scope.
 func (d *Dashboard) createKey(w http.ResponseWriter, r *http.Request, c *reqCtx) error {
-	name := strings.TrimSpace(r.PostForm.Get("name"))
-	scopes := r.PostForm["scopes"]
-	if name == "" || len(name) > 100 {
-		return d.settingsError(w, r, c, errs.Invalid("name must be 1 to 100 characters"), func(s *settingsData, fe formErrors) {
-			s.KeyErrors = fe
-		}, "name")
+	f := r.PostForm
+	nk := projects.NewKey{Name: strings.TrimSpace(f.Get("name")), Scopes: f["scopes"]}
+	keyErr := func(err error) error {
+		return d.settingsError(w, r, c, err, func(s *settingsData, fe formErrors) { s.KeyErrors = fe }, "name", "scopes", "expiresAt")
 	}
-	if len(scopes) == 0 {
-		return d.settingsError(w, r, c, errs.Invalid("scopes: choose at least one scope"), func(s *settingsData, fe formErrors) {
-			s.KeyErrors = fe
-		}, "scopes")
+	if len(nk.Scopes) == 0 {
+		return keyErr(errs.Invalid("scopes: choose at least one scope"))
 	}
-	_, key, _, err := d.Projects.EnsureWithKey(r.Context(), c.Project.Slug, name, scopes)
+	if v := strings.TrimSpace(f.Get("expiresAt")); v != "" {
+		exp, err := parseLocal(v)
+		if err != nil {
+			return keyErr(err)
+		}
+		t, err := time.Parse(time.RFC3339, exp)
+		if err != nil {
+			return err
+		}
+		nk.ExpiresAt = &t
+	}
+	k, err := d.Projects.CreateKey(r.Context(), c.ProjectID(), nk, nil)
 	if err != nil {
-		return err
+		return keyErr(err)
 	}
 	s, err := d.settingsData(r, c)
 	if err != nil {
 		return err
 	}
-	s.NewKey = key
+	s.NewKey = k.Key
 	return d.ok(w, r, c, "settings", "Settings", "settings", s)
+}
+
+// revokeKey revokes one of the project's keys (the page asks first): the
+// API's DELETE /api/keys/{id}.
+func (d *Dashboard) revokeKey(w http.ResponseWriter, r *http.Request, c *reqCtx) error {
+	if _, err := d.Projects.RevokeKey(r.Context(), c.ProjectID(), r.PathValue("id")); err != nil {
+		return err
+	}
+	return redirect(w, r, "/app/settings", "key-revoked")
+}
+
+// setRole makes a member owner or member (owners only; the last owner stays).
+func (d *Dashboard) setRole(w http.ResponseWriter, r *http.Request, c *reqCtx) error {
+	if c.Role != accounts.RoleOwner {
+		return forbidden("only an owner of the project can change roles")
+	}
+	if err := d.Accounts.SetRole(r.Context(), c.ProjectID(), r.PathValue("userId"), r.PostForm.Get("role")); err != nil {
+		return d.settingsError(w, r, c, err, func(s *settingsData, fe formErrors) {
+			if fe.General == "" {
+				fe.General, fe.Fields = fe.Fields["role"], nil
+			}
+			s.MemberRoleErrors = fe
+		}, "role")
+	}
+	return redirect(w, r, "/app/settings", "role-changed")
 }
 
 func (d *Dashboard) addMember(w http.ResponseWriter, r *http.Request, c *reqCtx) error {
@@ -169,11 +228,11 @@ func (d *Dashboard) customerPage(w http.ResponseWriter, r *http.Request, c *reqC
 	if d.Conversions == nil {
 		return errs.NotFound("no such customer")
 	}
-	cu, err := d.Conversions.GetCustomer(r.Context(), c.ProjectID(), r.PathValue("id"))
+	a, err := d.Conversions.CustomerActivity(r.Context(), c.ProjectID(), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	return d.ok(w, r, c, "customer", "Customer", "customers", cu)
+	return d.ok(w, r, c, "customer", "Customer", "customers", a)
 }
 
 type partnersData struct {

@@ -18,6 +18,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/codeqr/codeqr/internal/qrcodes/qrtest"
+	"github.com/codeqr/codeqr/internal/store/storetest"
 )
 
 // The dashboard's browser test drives Debian's Chromium (never a downloaded
@@ -76,6 +77,10 @@ type ui struct {
 	// violations found on every screen, by screen name.
 	violations map[string][]string
 	axeRuns    int
+	// quick checks a screen with axe once (desktop, light) and takes no
+	// screenshots: the second run of the scenario, on PostgreSQL, whose
+	// pages are the first run's.
+	quick bool
 }
 
 func (u *ui) do(steps ...chromedp.Action[chromedp.Void]) {
@@ -157,13 +162,14 @@ func (u *ui) reloadUntilJS(path, cond string) {
 	}
 }
 
-// reloadPreview waits until the designer's preview image has loaded.
-func (u *ui) reloadPreview() {
+// reloadPreview waits until the designer's preview image has loaded with
+// a query that contains want.
+func (u *ui) reloadPreview(want string) {
 	u.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		var ok bool
-		u.eval(`(() => { const i = document.querySelector("[data-qr-preview]"); return i.complete && i.naturalWidth > 0 && i.src.includes("text.text=Hello"); })()`, &ok)
+		u.eval(fmt.Sprintf(`(() => { const i = document.querySelector("[data-qr-preview]"); return i.complete && i.naturalWidth > 0 && i.src.includes(%q); })()`, want), &ok)
 		if ok {
 			return
 		}
@@ -177,15 +183,37 @@ func (u *ui) reloadPreview() {
 // fill types into the input labelled by id.
 func (u *ui) fill(id, value string) {
 	u.t.Helper()
-	u.do(chromedp.SetValue(chromedp.CSS("#"+id), value))
+	u.do(chromedp.SetValue(chromedp.CSS("#"+strings.ReplaceAll(id, ".", `\.`)), value))
 }
 
-// press clicks the button with this exact text and waits for the next page.
+// typeInto sets the input's value as typing does: with an input event, which
+// the dashboard's scripts follow.
+func (u *ui) typeInto(id, value string) {
+	u.t.Helper()
+	u.fill(id, value)
+	u.eval(fmt.Sprintf(`document.getElementById(%q).dispatchEvent(new Event("input", {bubbles: true})), true`, id), nil)
+}
+
+// evalString is the string an expression gives.
+func (u *ui) evalString(js string) string {
+	u.t.Helper()
+	var s string
+	u.eval(js, &s)
+	return s
+}
+
+// acceptConfirms makes the page's confirmation questions answer yes (the
+// dialogs a destructive button asks with).
+func (u *ui) acceptConfirms() { u.t.Helper(); u.eval(`window.confirm = () => true, true`, nil) }
+
+// press clicks the button with this text and waits for the next page.
 func (u *ui) press(label string) {
 	u.t.Helper()
 	var before string
 	u.eval(`String(performance.timeOrigin)`, &before)
-	sel := fmt.Sprintf(`[...document.querySelectorAll("button")].find(b => b.innerText.trim() === %q)`, label)
+	// Whitespace is folded: a visually hidden part of a name (class "sr")
+	// comes as a line of its own in innerText.
+	sel := fmt.Sprintf(`[...document.querySelectorAll("button")].find(b => b.innerText.replace(/\s+/g, " ").trim() === %q)`, label)
 	var found bool
 	u.eval(sel+` !== undefined`, &found)
 	if !found {
@@ -218,6 +246,11 @@ func (u *ui) press(label string) {
 func (u *ui) check(name string) {
 	u.t.Helper()
 	u.perf(name)
+	if u.quick {
+		u.do(chromedp.EmulateViewport(1280, 900))
+		u.axeRun(name + " desktop-light")
+		return
+	}
 	for _, v := range []struct {
 		label string
 		width int64
@@ -306,16 +339,26 @@ func (u *ui) axeRun(name string) {
 	}
 }
 
+// TestDashboardInBrowser runs the scenario on SQLite, then on a fresh
+// PostgreSQL schema (where PostgreSQL is required, its absence fails).
 func TestDashboardInBrowser(t *testing.T) {
 	t.Parallel()
 	axe := needBrowser(t)
+	storetest.EachURL(t, func(t *testing.T, databaseURL, dataDir string) {
+		browserScenario(t, axe, databaseURL, dataDir, databaseURL != "")
+	})
+}
+
+// browserScenario is the main flow and the other screens against a server
+// on a fresh database; quick is the second database's run (see ui.quick).
+func browserScenario(t *testing.T, axe, databaseURL, dataDir string, quick bool) {
 	landing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprint(w, `<!doctype html><html lang="en"><title>Landing</title><h1>You landed</h1></html>`)
 	}))
 	t.Cleanup(landing.Close)
 	rcv := newReceiver(t)
-	srv := startServer(t, "", t.TempDir(), "--dedupe-window", "0")
+	srv := startServer(t, databaseURL, dataDir, "--dedupe-window", "0")
 	setup := ""
 	for _, l := range strings.Split(srv.stdout.String(), "\n") {
 		if strings.Contains(l, "/app/setup?token=") {
@@ -339,7 +382,13 @@ func TestDashboardInBrowser(t *testing.T) {
 	if err := chromedp.Do(ctx); err != nil { // starts the browser
 		t.Fatalf("start chromium: %v", err)
 	}
-	u := &ui{t: t, ctx: ctx, base: srv.URL(), axe: axe, dir: screenshotDir(t), violations: map[string][]string{}}
+	u := &ui{t: t, ctx: ctx, base: srv.URL(), axe: axe, dir: screenshotDir(t), violations: map[string][]string{}, quick: quick}
+	// A fixed time zone (UTC+9, no summer time) for the times entered in the
+	// browser's own zone.
+	u.do(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "Asia/Tokyo"})
+		return err
+	}))
 
 	// Set-up address → owner account.
 	u.do(chromedp.Navigate(setup))
@@ -364,8 +413,26 @@ func TestDashboardInBrowser(t *testing.T) {
 	// Create a link through the form; its short URL is in the list.
 	u.open("/app/links/new")
 	u.check("link-new")
-	u.fill("f-url", landing.URL+"/spring-sale")
+	u.typeInto("f-url", landing.URL+"/spring-sale")
 	u.fill("f-key", "spring")
+	u.fill("f-tagNames", "launch")
+	// The UTM builder shows the final URL as it is typed.
+	u.typeInto("f-utm_source", "newsletter")
+	u.typeInto("f-utm_campaign", "spring sale")
+	finalURL := landing.URL + "/spring-sale?utm_source=newsletter&utm_campaign=spring+sale"
+	if got := u.evalString(`document.getElementById("utm-final").textContent`); got != finalURL {
+		t.Fatalf("the UTM builder's final URL is %q, want %q", got, finalURL)
+	}
+	// The expiry is entered in the browser's time zone (Tokyo) and sent in UTC.
+	if got := u.evalString(`document.querySelector('label[for="f-expiresAt"]').textContent`); got != "Expires at (your time, Asia/Tokyo)" {
+		t.Fatalf("the expiry's label is %q", got)
+	}
+	u.typeInto("f-expiresAt", "2030-06-01T09:00")
+	if got := u.evalString(`document.querySelector('input[type="hidden"][name="expiresAt"]').value`); got != "2030-06-01T00:00" {
+		t.Fatalf("the expiry is sent as %q, want 2030-06-01T00:00 (UTC)", got)
+	}
+	u.waitText("Saved in UTC: 2030-06-01 00:00 UTC.")
+	u.check("link-new-filled")
 	u.press("Create link")
 	short := srv.URL() + "/spring"
 	u.waitText(short)
@@ -435,7 +502,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	u.eval(`document.getElementById("f-type").dispatchEvent(new Event("change", {bubbles: true})), true`, nil)
 	u.do(chromedp.Click(chromedp.CSS("#f-static")))
 	u.do(chromedp.SendKeys(chromedp.CSS(`#f-text\.text`), "Hello from the designer"))
-	u.reloadPreview()
+	u.reloadPreview("text.text=Hello")
 	u.check("qrcode-designer")
 	u.press("Create QR code")
 	u.waitText("QR code created.")
@@ -449,6 +516,27 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 	if got := qrtest.DecodePNG(t, png, 600); got != "Hello from the designer" {
 		t.Fatalf("the designer's download decodes to %q", got)
+	}
+	// Edit the saved code: new text and colour, the live preview follows,
+	// the download decodes to the new text.
+	qrPath := u.evalString(`location.pathname`)
+	u.open(qrPath + "/edit")
+	u.waitText("Edit QR code")
+	if got := u.evalString(`document.getElementById("f-text.text").value`); got != "Hello from the designer" {
+		t.Fatalf("the edit form holds %q", got)
+	}
+	u.typeInto("f-text.text", "Hello again")
+	u.reloadPreview("text.text=Hello+again")
+	u.check("qrcode-edit")
+	u.press("Save QR code")
+	u.waitText("QR code saved.")
+	u.eval(`fetch(document.querySelector('a[href$="format=png"]').href).then(r => r.arrayBuffer()).then(b => {
+		let s = ""; new Uint8Array(b).forEach(c => s += String.fromCharCode(c)); return btoa(s); })`, &pngB64)
+	if png, err = base64.StdEncoding.DecodeString(pngB64); err != nil {
+		t.Fatal(err)
+	}
+	if got := qrtest.DecodePNG(t, png, 600); got != "Hello again" {
+		t.Fatalf("the edited code decodes to %q", got)
 	}
 
 	// A page built in the editor renders publicly with its form.
@@ -481,11 +569,105 @@ func TestDashboardInBrowser(t *testing.T) {
 	u.open("/app/pages")
 	u.check("pages")
 
+	// The link's expiry came back in UTC and shows in the browser's zone;
+	// its final URL is the saved URL.
+	u.open("/app/links/" + linkID)
+	u.waitText("Save link")
+	if got := u.evalString(`document.getElementById("f-expiresAt").value + " " + document.querySelector('input[type="hidden"][name="expiresAt"]').value`); got != "2030-06-01T09:00 2030-06-01T00:00" {
+		t.Fatalf("the saved expiry (local, UTC) is %q", got)
+	}
+	if got := u.evalString(`document.getElementById("f-url").value`); got != finalURL {
+		t.Fatalf("the saved URL is %q, want the final URL %q", got, finalURL)
+	}
+
+	// Tags: the link's tag, renamed.
+	u.open("/app/tags")
+	u.waitText("New tag")
+	u.check("tags")
+	u.do(chromedp.SetValue(chromedp.CSS(`.tags-list input[name="name"]`), "launch-2030"))
+	u.press("Save tag launch")
+	u.waitText("Tag saved.")
+	u.waitText("launch-2030")
+
+	// Settings → API keys: create (shown once), use, see its last use, revoke
+	// after the question: /api refuses it at once.
+	u.open("/app/settings")
+	u.fill("k-name", "browser key")
+	u.press("Create API key")
+	u.waitText("shown once")
+	key := u.evalString(`document.getElementById("newkey").value`)
+	if !strings.HasPrefix(key, "codeqr_") {
+		t.Fatalf("new key %q", key)
+	}
+	u.check("settings-key-created")
+	apiStatus := func(path, body string) int {
+		t.Helper()
+		var st int
+		method := "GET"
+		if body != "" {
+			method = "POST"
+		}
+		u.eval(fmt.Sprintf(`fetch(%q, {method: %q, headers: {"Authorization": "Bearer " + %q, "Content-Type": "application/json"}, body: %s}).then(r => r.status)`,
+			path, method, key, map[bool]string{true: "null", false: fmt.Sprintf("%q", body)}[body == ""]), &st)
+		return st
+	}
+	if st := apiStatus("/api/links", ""); st != http.StatusOK {
+		t.Fatalf("the new key: /api/links answered %d", st)
+	}
+	// A customer with a lead and a sale, tracked with the key: a link with
+	// conversion tracking, a visit (its cq_id), then the lead and the sale.
+	if st := apiStatus("/api/links", fmt.Sprintf(`{"url":%q,"key":"tracked","trackConversion":true}`, landing.URL+"/shop")); st != http.StatusCreated && st != http.StatusOK {
+		t.Fatalf("create a tracked link: %d", st)
+	}
+	u.open("/tracked")
+	u.waitText("You landed")
+	cqID := u.evalString(`new URLSearchParams(location.search).get("cq_id") || ""`)
+	if cqID == "" {
+		t.Fatalf("the tracked link's visit has no cq_id: %s", u.evalString(`location.href`))
+	}
+	u.open("/app/settings")
+	if st := apiStatus("/api/track/lead", fmt.Sprintf(`{"clickId":%q,"eventName":"Sign up","customerExternalId":"cust-1","customerName":"Dana Browser"}`, cqID)); st/100 != 2 {
+		t.Fatalf("track lead: %d", st)
+	}
+	if st := apiStatus("/api/track/sale", `{"customerExternalId":"cust-1","amount":4200,"currency":"eur","invoiceId":"inv-9"}`); st/100 != 2 {
+		t.Fatalf("track sale: %d", st)
+	}
+	u.reloadUntilJS("/app/settings", `(() => { const r = document.querySelector("tr[data-key]"); return r !== null && r.cells[0].innerText === "browser key" && r.cells[4].innerText.endsWith("UTC"); })()`)
+	u.acceptConfirms()
+	u.press("Revoke key browser key")
+	u.waitText("API key revoked")
+	u.check("settings-key-revoked")
+	if st := apiStatus("/api/links", ""); st != http.StatusUnauthorized {
+		t.Fatalf("the revoked key: /api/links answered %d, want 401", st)
+	}
+
+	// The customer's detail: each lead and sale, with the totals.
+	u.open("/app/customers")
+	u.waitText("Dana Browser")
+	u.open(u.evalString(`new URL(document.querySelector('a[href^="/app/customers/"]').href).pathname`))
+	u.waitText("inv-9")
+	u.waitText("42.00 eur")
+	u.waitText("Sign up")
+	u.check("customer")
+
+	// Members: another account joins; the owner makes it owner, then member
+	// again; the only owner cannot become a member.
+	srv.createUser("member@example.com", "another passphrase", "default", "member")
+	u.open("/app/settings")
+	u.waitText("member@example.com")
+	u.press("Make owner member@example.com")
+	u.waitText("Role changed.")
+	u.check("settings-members")
+	u.press("Make member member@example.com")
+	u.waitText("Role changed.")
+	u.press("Make member owner@example.com")
+	u.waitText("the last owner of a project cannot become a member")
+
 	// The other screens, for axe and screenshots.
 	for _, s := range []struct{ path, name, text string }{
 		{"/app/settings", "settings", "API keys"},
 		{"/app/qrcodes", "qrcodes", "QR codes"},
-		{"/app/customers", "customers", "No customers yet"},
+		{"/app/customers", "customers", "Dana Browser"},
 		{"/app/partners", "partners", "Enroll a partner"},
 		{"/app/account", "account", "Change password"},
 		{"/app/projects/new", "project-new", "Create a project"},
@@ -495,7 +677,11 @@ func TestDashboardInBrowser(t *testing.T) {
 		u.waitText(s.text)
 		u.check(s.name)
 	}
-	t.Logf("axe ran %d times on %d screens; screenshots in %s", u.axeRuns, u.axeRuns/2, u.dir)
+	if quick {
+		t.Logf("axe ran on %d screens (desktop, light; no screenshots)", u.axeRuns)
+	} else {
+		t.Logf("axe ran %d times on %d screens; screenshots in %s", u.axeRuns, u.axeRuns/2, u.dir)
+	}
 	for name, vs := range u.violations {
 		t.Errorf("axe: %d serious or critical violation(s) on %s:\n  %s", len(vs), name, strings.Join(vs, "\n  "))
 	}

@@ -280,6 +280,21 @@ func (s *server) createKey(project string) string {
 	return key
 }
 
+// createUser runs `codeqr users create` on the server's database, the
+// password on stdin.
+func (s *server) createUser(email, password, project, role string) {
+	s.t.Helper()
+	args := append([]string{"users", "create", "--email", email, "--project", project, "--role", role}, s.dbArgs()...)
+	cmd := exec.Command(binary, args...)
+	cmd.Env = childEnv()
+	cmd.Stdin = strings.NewReader(password + "\n")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		s.t.Fatalf("users create: %v\n%s", err, out.String())
+	}
+}
+
 // client returns an API client for key.
 func (s *server) client(key string) *client {
 	return newClient(s.t, s.URL(), key)
