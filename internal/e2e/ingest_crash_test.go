@@ -27,7 +27,7 @@ func TestCrashLosesAtMostASecondOfInteractions(t *testing.T) {
 		t.Parallel()
 		srv := startServer(t, databaseURL, dataDir, "--dedupe-window", "0")
 		c := srv.client(srv.createKey("e2e"))
-		link := c.must(http.MethodPost, "/api/links", map[string]any{"url": "https://example.com/ingest"}, http.StatusCreated)
+		link := c.must(http.MethodPost, "/api/links", map[string]any{"url": "https://example.com/ingest"}, http.StatusOK)
 		short := link.str("shortLink")
 
 		const clients, load = 48, 4 * time.Second
