@@ -113,6 +113,18 @@ type DubConversionEvent struct {
 	Link *links.Link `json:"link"`
 }
 
+// linksOf loads, in one query, the links the n rows of an events page name
+// (linkID(i) is row i's link id, or nil).
+func (s *Server) linksOf(r *http.Request, n int, linkID func(i int) *string) (map[string]links.Link, error) {
+	ids := make([]string, 0, n)
+	for i := range n {
+		if id := linkID(i); id != nil {
+			ids = append(ids, *id)
+		}
+	}
+	return s.Links.GetMany(r.Context(), projectOf(r), ids)
+}
+
 // linkOf is the link of id among ls, or nil.
 func linkOf(ls map[string]links.Link, id *string) *links.Link {
 	if id == nil {
@@ -165,13 +177,7 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
 	var out any
 	switch events := res.(type) {
 	case []analytics.Event:
-		ids := make([]string, 0, len(events))
-		for _, e := range events {
-			if e.LinkID != nil {
-				ids = append(ids, *e.LinkID)
-			}
-		}
-		ls, err := s.Links.GetMany(r.Context(), projectOf(r), ids)
+		ls, err := s.linksOf(r, len(events), func(i int) *string { return events[i].LinkID })
 		if err != nil {
 			return err
 		}
@@ -181,13 +187,7 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
 		}
 		out = rows
 	case []analytics.ConversionEvent:
-		ids := make([]string, 0, len(events))
-		for _, e := range events {
-			if e.LinkID != nil {
-				ids = append(ids, *e.LinkID)
-			}
-		}
-		ls, err := s.Links.GetMany(r.Context(), projectOf(r), ids)
+		ls, err := s.linksOf(r, len(events), func(i int) *string { return events[i].LinkID })
 		if err != nil {
 			return err
 		}

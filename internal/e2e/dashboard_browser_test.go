@@ -296,8 +296,20 @@ func (u *ui) perf(name string) {
 		FCP   float64 `json:"fcp"`
 		Bytes int64   `json:"bytes"`
 	}
-	u.eval(`(() => {
-		const fcp = performance.getEntriesByName("first-contentful-paint")[0];
+	// The paint entry can arrive after the page is ready for the test: wait
+	// for it (buffered, so one already recorded counts) up to 2 s.
+	u.eval(`(async () => {
+		const paint = () => performance.getEntriesByName("first-contentful-paint")[0];
+		let fcp = paint();
+		if (!fcp) {
+			fcp = await new Promise(resolve => {
+				const t = setTimeout(() => resolve(paint()), 2000);
+				new PerformanceObserver((list, obs) => {
+					const e = list.getEntriesByName("first-contentful-paint")[0];
+					if (e) { clearTimeout(t); obs.disconnect(); resolve(e); }
+				}).observe({type: "paint", buffered: true});
+			});
+		}
 		const nav = performance.getEntriesByType("navigation")[0];
 		let bytes = nav ? nav.transferSize : 0;
 		performance.getEntriesByType("resource").forEach(r => bytes += r.transferSize);
