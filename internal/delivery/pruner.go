@@ -63,23 +63,15 @@ func (p *Pruner) Stop(ctx context.Context) error {
 }
 
 func (p *Pruner) loop(ctx context.Context) {
-	t := time.NewTicker(p.interval)
-	defer t.Stop()
-	for {
+	startstop.Every(ctx, p.interval, func(ctx context.Context) {
 		if n, err := p.PruneOnce(ctx); err != nil {
-			if ctx.Err() != nil {
-				return
+			if ctx.Err() == nil {
+				p.logger.Error("webhooks: prune delivery log", "err", err)
 			}
-			p.logger.Error("webhooks: prune delivery log", "err", err)
 		} else if n > 0 {
 			p.logger.Info("webhooks: pruned delivery log", "rows", n)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	})
 }
 
 // pruneStatements delete one batch each; $1 is the cutoff (Unix ms). Events go

@@ -72,23 +72,15 @@ func (r *Retention) Stop(ctx context.Context) error {
 }
 
 func (r *Retention) loop(ctx context.Context) {
-	t := time.NewTicker(r.interval)
-	defer t.Stop()
-	for {
+	startstop.Every(ctx, r.interval, func(ctx context.Context) {
 		if n, err := r.PruneOnce(ctx); err != nil {
-			if ctx.Err() != nil {
-				return
+			if ctx.Err() == nil {
+				r.logger.Error("interactions: prune raw rows", "err", err)
 			}
-			r.logger.Error("interactions: prune raw rows", "err", err)
 		} else if n > 0 {
 			r.logger.Info("interactions: pruned raw rows", "rows", n)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	})
 }
 
 // PruneOnce deletes every raw row older than the retention, batch by batch,

@@ -27,6 +27,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // Errors of Start. They are distinct so a caller that tolerates a repeated
@@ -161,4 +162,21 @@ func (g *Group) Stop(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// Every calls tick at once and then every interval until ctx ends: the loop of
+// the periodic workers (the delivery log pruner, the interactions retention).
+// A tick that is still running when the next is due delays it; ticks never
+// overlap.
+func Every(ctx context.Context, interval time.Duration, tick func(ctx context.Context)) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		tick(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

@@ -234,3 +234,27 @@ func TestGroupStopsInReverseUnderOneDeadline(t *testing.T) {
 		t.Fatalf("calls %v, want %v", log, want)
 	}
 }
+
+// Every ticks at once, then on each interval, and returns when ctx ends.
+func TestEvery(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	var ticks atomic.Int32
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		Every(ctx, 5*time.Millisecond, func(context.Context) {
+			if ticks.Add(1) == 3 {
+				cancel()
+			}
+		})
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Every did not return after its context ended")
+	}
+	if n := ticks.Load(); n != 3 {
+		t.Fatalf("%d ticks, want 3 (the first at once)", n)
+	}
+}
