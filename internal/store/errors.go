@@ -87,15 +87,15 @@ type reader struct {
 }
 
 func (r reader) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	res, err := r.db.ExecContext(ctx, query, args...)
+	res, err := r.db.ExecContext(ctx, r.dialect.rebind(query), args...)
 	return res, translate(r.dialect, err)
 }
 
 func (r reader) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	rows, err := r.db.QueryContext(ctx, query, args...)
+	rows, err := r.db.QueryContext(ctx, r.dialect.rebind(query), args...)
 	return rows, translate(r.dialect, err)
 }
 
 func (r reader) QueryRowContext(ctx context.Context, query string, args ...any) *Row {
-	return &Row{row: r.db.QueryRowContext(ctx, query, args...), dialect: r.dialect}
+	return &Row{row: r.db.QueryRowContext(ctx, r.dialect.rebind(query), args...), dialect: r.dialect}
 }

@@ -15,6 +15,8 @@ type postgresDialect struct{}
 
 func (postgresDialect) Name() string { return "postgres" }
 
+func (postgresDialect) rebind(query string) string { return query }
+
 func (postgresDialect) uniqueViolation(err error) *UniqueViolation {
 	var e *pgconn.PgError
 	if !errors.As(err, &e) || e.Code != "23505" {

@@ -66,6 +66,9 @@ type Dialect interface {
 	// node's by construction, so every lease found at start is that node's
 	// own, left by a crash.
 	SharedByNodes() bool
+	// rebind adapts a query's $N placeholders to what the driver binds
+	// fastest (the query text every caller writes uses $1, $2 …).
+	rebind(query string) string
 	// uniqueViolation describes err when it is a unique or primary key
 	// violation, else returns nil.
 	uniqueViolation(err error) *UniqueViolation
@@ -176,6 +179,7 @@ func (tx *Tx) prepare(ctx context.Context, query string) (context.Context, *sql.
 
 // ExecContext runs a statement in the transaction.
 func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	query = tx.dialect.rebind(query)
 	ctx, stmt := tx.prepare(ctx, query)
 	var (
 		res sql.Result
@@ -191,6 +195,7 @@ func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.R
 
 // QueryContext runs a query in the transaction.
 func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	query = tx.dialect.rebind(query)
 	ctx, stmt := tx.prepare(ctx, query)
 	var (
 		rows *sql.Rows
@@ -206,6 +211,7 @@ func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql
 
 // QueryRowContext runs a query that returns at most one row in the transaction.
 func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *Row {
+	query = tx.dialect.rebind(query)
 	ctx, stmt := tx.prepare(ctx, query)
 	if stmt != nil {
 		return &Row{row: stmt.QueryRowContext(ctx, args...), dialect: tx.dialect}

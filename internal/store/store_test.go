@@ -367,3 +367,4 @@ func TestSchemaCheckComparesVersionSets(t *testing.T) {
 		}
 	})
 }
+
