@@ -248,18 +248,23 @@ func share(want []hookClaim, free, maxHooks int) ([]hookClaim, bool) {
 // recursive part is a skip scan: each step finds the next webhook with any
 // pending row by one probe of deliveries_pending_webhook, so it costs one
 // probe per webhook with pending work, however many rows each has. The
-// EXISTS is a range scan of that webhook's due rows that stops at the first
-// unleased one; the leased rows before it are those in flight, which the hold
-// limits bound.
+// subquery is a range scan of that webhook's due rows, in index order, that
+// stops at the first unleased one; the leased rows before it are those in
+// flight, which the hold limits bound. It is a scalar subquery with ORDER BY
+// and LIMIT 1, not an EXISTS: PostgreSQL drops both from an EXISTS and is
+// then free to read every pending row of the webhook into a bitmap first —
+// which it did under load, when the table had grown since its last ANALYZE,
+// making each claim cost the whole backlog again.
 func dueWebhookSQL(dbNow string) string {
 	return `WITH RECURSIVE h(id) AS (
   SELECT MIN(webhook_id) FROM deliveries WHERE status = 'pending'
   UNION ALL
   SELECT (SELECT MIN(webhook_id) FROM deliveries WHERE status = 'pending' AND webhook_id > h.id) FROM h WHERE h.id IS NOT NULL
 )
-SELECT h.id FROM h WHERE h.id IS NOT NULL AND EXISTS (
-  SELECT 1 FROM deliveries d WHERE d.webhook_id = h.id AND d.status = 'pending' AND d.next_attempt_at <= $1 AND d.lease_until < ` + dbNow + `
-)`
+SELECT h.id FROM h WHERE h.id IS NOT NULL AND (
+  SELECT d.id FROM deliveries d WHERE d.webhook_id = h.id AND d.status = 'pending' AND d.next_attempt_at <= $1 AND d.lease_until < ` + dbNow + `
+  ORDER BY d.next_attempt_at, d.id LIMIT 1
+) IS NOT NULL`
 }
 
 // dueWebhooks runs dueWebhookSQL on the read pool: it takes no locks and, on
