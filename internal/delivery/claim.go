@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"strconv"
@@ -62,13 +63,11 @@ func (d *Deliverer) claim(ctx context.Context) (claimed, error) {
 	now := d.opts.now()
 	leaseEnd := now.Add(d.lease())
 	leaseMs, nowMs := d.lease().Milliseconds(), store.Millis(now)
-	if err := d.limits.load(ctx, d.st.Read()); err != nil {
-		return claimed{}, err
-	}
-	due, err := dueWebhooks(ctx, d.st, nowMs)
+	due, limits, err := dueWebhooks(ctx, d.st, nowMs)
 	if err != nil {
 		return claimed{}, fmt.Errorf("claim deliveries: find due webhooks: %w", err)
 	}
+	d.limits.set(limits)
 	// Serve the webhooks in turn, starting after the one served last, so that
 	// when the batch or maxClaimHooks cannot cover them all, none waits for long.
 	if i, _ := slices.BinarySearch(due, cursor); i > 0 && i < len(due) {
@@ -244,50 +243,78 @@ func share(want []hookClaim, free, maxHooks int) ([]hookClaim, bool) {
 	return kept, true
 }
 
-// dueWebhookSQL lists the webhooks that have a due, unleased row. The
-// recursive part is a skip scan: each step finds the next webhook with any
-// pending row by one probe of deliveries_pending_webhook, so it costs one
-// probe per webhook with pending work, however many rows each has. The
-// subquery is a range scan of that webhook's due rows, in index order, that
-// stops at the first unleased one; the leased rows before it are those in
-// flight, which the hold limits bound. It is a scalar subquery with ORDER BY
-// and LIMIT 1, not an EXISTS: PostgreSQL drops both from an EXISTS and is
-// then free to read every pending row of the webhook into a bitmap first —
-// which it did under load, when the table had grown since its last ANALYZE,
-// making each claim cost the whole backlog again.
-func dueWebhookSQL(dbNow string) string {
+// dueWebhookSQL lists the webhooks that have a due, unleased row, with their
+// rate limits (NULL: none). The recursive part is a skip scan: each step
+// finds the next webhook with any pending row by one probe of
+// deliveries_pending_webhook, so it costs one probe per webhook with pending
+// work, however many rows each has. The per-webhook subquery is a range scan
+// of that webhook's due rows, in index order, that stops at the first
+// unleased one; the leased rows before it are those in flight, which the
+// hold limits bound. Reading the limits here rather than in a query of their
+// own saves a round trip per claim, and the limits that matter are those of
+// the webhooks the claim may serve.
+//
+// On PostgreSQL both probes are ordered LIMIT 1 subqueries that read the
+// table row, for two reasons found under load, when the table had grown since
+// its last ANALYZE and held many dead entries. An EXISTS loses its ORDER BY
+// and LIMIT to the planner, which then read every pending row of the webhook
+// into a bitmap first: each claim cost the whole backlog again. And each
+// skip-scan probe starts at the front of a webhook's range, where the entries
+// of its finished rows wait for vacuum: as an index-only MIN it visited the
+// table for every one of them on every probe, while a plain index scan (the
+// always-true lease_until >= 0 needs the row) marks the dead entries it
+// passes and skips them from then on. SQLite keeps no dead entries and plans
+// the MIN form as one probe.
+func dueWebhookSQL(dialect store.Dialect) string {
+	first := "SELECT MIN(webhook_id) FROM deliveries WHERE status = 'pending'"
+	next := "SELECT MIN(webhook_id) FROM deliveries WHERE status = 'pending' AND webhook_id > h.id"
+	if dialect.SharedByNodes() {
+		first = "SELECT webhook_id FROM deliveries WHERE status = 'pending' AND lease_until >= 0 ORDER BY webhook_id, next_attempt_at, id LIMIT 1"
+		next = `SELECT webhook_id FROM deliveries WHERE status = 'pending' AND webhook_id > h.id AND lease_until >= 0
+    ORDER BY webhook_id, next_attempt_at, id LIMIT 1`
+	}
 	return `WITH RECURSIVE h(id) AS (
-  SELECT MIN(webhook_id) FROM deliveries WHERE status = 'pending'
+  SELECT (` + first + `)
   UNION ALL
-  SELECT (SELECT MIN(webhook_id) FROM deliveries WHERE status = 'pending' AND webhook_id > h.id) FROM h WHERE h.id IS NOT NULL
+  SELECT (` + next + `) FROM h WHERE h.id IS NOT NULL
 )
-SELECT h.id FROM h WHERE h.id IS NOT NULL AND (
-  SELECT d.id FROM deliveries d WHERE d.webhook_id = h.id AND d.status = 'pending' AND d.next_attempt_at <= $1 AND d.lease_until < ` + dbNow + `
+SELECT h.id, w.rate_limit FROM h JOIN webhooks w ON w.id = h.id WHERE h.id IS NOT NULL AND (
+  SELECT d.id FROM deliveries d WHERE d.webhook_id = h.id AND d.status = 'pending' AND d.next_attempt_at <= $1 AND d.lease_until < ` + dialect.NowMillis() + `
   ORDER BY d.next_attempt_at, d.id LIMIT 1
 ) IS NOT NULL`
 }
 
 // dueWebhooks runs dueWebhookSQL on the read pool: it takes no locks and, on
 // SQLite, does not wait for the writer. The answer is a hint: the claim that
-// follows checks every row again under its lock.
-func dueWebhooks(ctx context.Context, st *store.Store, now int64) ([]string, error) {
-	rows, err := st.Read().QueryContext(ctx, dueWebhookSQL(st.Dialect().NowMillis()), now)
+// follows checks every row again under its lock. It returns the webhooks in
+// order and their rate limits (0: none).
+func dueWebhooks(ctx context.Context, st *store.Store, now int64) ([]string, map[string]float64, error) {
+	rows, err := st.Read().QueryContext(ctx, dueWebhookSQL(st.Dialect()), now)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer rows.Close()
 	var ids []string
+	limits := map[string]float64{}
 	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
+		var (
+			id    string
+			limit sql.NullFloat64
+		)
+		if err := rows.Scan(&id, &limit); err != nil {
+			return nil, nil, err
 		}
 		ids = append(ids, id)
+		if limit.Valid && limit.Float64 > 0 {
+			limits[id] = limit.Float64
+		} else {
+			limits[id] = 0
+		}
 	}
 	// Sorted here, not by the database, whose collation may order text
 	// otherwise: the claim's round robin searches this order.
 	slices.Sort(ids)
-	return ids, rows.Err()
+	return ids, limits, rows.Err()
 }
 
 // claimRowsSQL builds the claim of want: one UPDATE … RETURNING that leases,

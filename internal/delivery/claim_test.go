@@ -51,7 +51,7 @@ func TestClaimDoesNotScanTheBacklog(t *testing.T) {
 		}
 		now := store.Millis(time.Now())
 		claim, claimArgs := claimRowsSQL(st.Dialect(), 60_000, now, "test-node", want)
-		due := dueWebhookSQL(st.Dialect().NowMillis())
+		due := dueWebhookSQL(st.Dialect())
 		if st.Dialect().SkipLocked() == "" {
 			for _, q := range []struct {
 				sql  string
@@ -70,7 +70,7 @@ func TestClaimDoesNotScanTheBacklog(t *testing.T) {
 				t.Errorf("claiming %d rows touched %d rows (bound %d) of a backlog of %d", hooks*take, n, bound, hooks*perHook)
 			}
 		}
-		got, err := dueWebhooks(context.Background(), st, now)
+		got, _, err := dueWebhooks(context.Background(), st, now)
 		if err != nil {
 			t.Fatal(err)
 		}
