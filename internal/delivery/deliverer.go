@@ -112,6 +112,11 @@ type Deliverer struct {
 	// claimCursor is the last webhook a claim served; the next starts after
 	// it (claim.go).
 	claimCursor string
+	// busy are the webhooks the due query found at dueAt, less those a claim
+	// since found without more due work: the claims until dueEvery has
+	// passed serve them without asking again (claim.go).
+	busy  map[string]bool
+	dueAt time.Time
 	cancel      context.CancelFunc // stops the claim loop
 	loopDone    chan struct{}      // closed when the claim loop has returned
 	complete    chan struct{}      // closed when the completer has flushed
@@ -194,8 +199,15 @@ func newDeliverer(st *store.Store, cfg config.Config, o Options, opts options) *
 	}
 	client := netguard.Client(netguard.Options{AllowHTTP: cfg.WebhooksAllowHTTP, AllowPrivate: cfg.WebhooksAllowPrivate}, cfg.DeliveryTimeout)
 	if t, ok := client.Transport.(*http.Transport); ok {
-		// Keep a warm connection for every concurrent send to one receiver.
-		t.MaxIdleConnsPerHost = max(t.MaxIdleConnsPerHost, cfg.WebhookConcurrency)
+		// Keep a warm connection for every send that can be in flight to one
+		// receiver: many webhooks often share a host (one endpoint subscribed
+		// to several event types, an integration platform), so that is every
+		// send of the node, not one webhook's concurrency. With fewer, each
+		// round of sends to a shared host closed the connections beyond the
+		// idle limit and dialled them again (an eighth of the server's CPU
+		// at fan-out 10 to one receiver).
+		t.MaxIdleConnsPerHost = max(t.MaxIdleConnsPerHost, cfg.WebhookConcurrency, cfg.DeliveryWorkers)
+		t.MaxIdleConns = max(t.MaxIdleConns, cfg.DeliveryWorkers)
 	}
 	d := &Deliverer{
 		st:        st,
