@@ -54,6 +54,13 @@ func (d *Deliverer) claim(ctx context.Context) (claimed, error) {
 		held[w] = n
 	}
 	cursor := d.claimCursor
+	if time.Since(d.floorsAt) >= floorsEvery {
+		d.floors, d.floorsAt = map[string]int64{}, time.Now()
+	}
+	floors := make(map[string]int64, len(d.floors))
+	for w, f := range d.floors {
+		floors[w] = f
+	}
 	var due []string
 	if len(d.busy) > 0 && time.Since(d.dueAt) < dueEvery {
 		due = make([]string, 0, len(d.busy))
@@ -102,7 +109,7 @@ func (d *Deliverer) claim(ctx context.Context) (claimed, error) {
 		// Rate limits (ratelimit.go): a limited webhook takes at most its
 		// whole tokens, so its backlog never crowds others out either.
 		if n := d.limits.allow(now, w, room); n > 0 {
-			want = append(want, hookClaim{webhookID: w, n: n})
+			want = append(want, hookClaim{webhookID: w, n: n, from: floors[w]})
 			roomTotal += n
 		}
 	}
@@ -119,6 +126,7 @@ func (d *Deliverer) claim(ctx context.Context) (claimed, error) {
 		eventID   string
 		webhookID string
 		attempts  int
+		next      int64
 	}
 	var rows []row
 	began := time.Now()
@@ -135,7 +143,7 @@ func (d *Deliverer) claim(ctx context.Context) (claimed, error) {
 		defer r.Close()
 		for r.Next() {
 			var c row
-			if err := r.Scan(&c.id, &c.eventID, &c.webhookID, &c.attempts); err != nil {
+			if err := r.Scan(&c.id, &c.eventID, &c.webhookID, &c.attempts, &c.next); err != nil {
 				return err
 			}
 			rows = append(rows, c)
@@ -146,11 +154,18 @@ func (d *Deliverer) claim(ctx context.Context) (claimed, error) {
 		return claimed{}, fmt.Errorf("claim deliveries: %w", err)
 	}
 	got := make(map[string]int, len(want))
+	last := make(map[string]int64, len(want))
 	for _, c := range rows {
 		got[c.webhookID]++
+		last[c.webhookID] = max(last[c.webhookID], c.next)
 	}
 	d.mu.Lock()
 	d.claimCursor = want[len(want)-1].webhookID
+	for w, next := range last {
+		if f := next - floorSlack.Milliseconds(); f > d.floors[w] {
+			d.floors[w] = f
+		}
+	}
 	// A webhook that gave fewer rows than asked has no more due work now.
 	for _, h := range want {
 		if got[h.webhookID] < h.n {
@@ -218,6 +233,21 @@ func (d *Deliverer) claim(ctx context.Context) (claimed, error) {
 // waits at most this long; while none is busy, every claim asks.
 const dueEvery = 100 * time.Millisecond
 
+// A claim of a webhook starts its scan at that webhook's floor: the latest
+// next_attempt_at this node claimed of it, less floorSlack. The rows before
+// it in deliveries_pending_webhook's order are finished (their entries wait
+// for vacuum: without one, a scan from the front steps over every delivery
+// the webhook finished since, and claims slow down as the run goes on),
+// leased, or retries, which moved behind it. What can still come due there —
+// a row whose lease ran out (a node died), a row handed back, an event
+// committed more than floorSlack after its timestamp — is found by the claims
+// after floorsEvery, which drop every floor and scan from the front again;
+// those rows wait that much longer at most.
+const (
+	floorSlack  = 2 * time.Second
+	floorsEvery = time.Second
+)
+
 // refill is how much room a webhook that holds rows needs before a claim
 // tops it up: half its concurrency, so its queue (holdLimit) never runs dry
 // while the claim is on its way, and a busy webhook costs one claim per few
@@ -228,6 +258,8 @@ func (d *Deliverer) refill() int { return max(1, d.cfg.WebhookConcurrency/2) }
 type hookClaim struct {
 	webhookID string
 	n         int
+	// from is the least next_attempt_at the claim looks at (floors; 0: all).
+	from int64
 }
 
 // share cuts want down to at most maxHooks webhooks and free rows in all,
@@ -386,10 +418,10 @@ func claimRowsSQL(dialect store.Dialect, leaseMs, now int64, owner string, want 
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			fmt.Fprintf(&b, "($%d, %d)", len(args), h.n)
+			fmt.Fprintf(&b, "($%d, %d, CAST(%d AS BIGINT))", len(args), h.n, h.from)
 		}
-		b.WriteString(`) AS w(id, n)
-  CROSS JOIN LATERAL (SELECT id FROM deliveries WHERE webhook_id = w.id AND ` + due + `
+		b.WriteString(`) AS w(id, n, f)
+  CROSS JOIN LATERAL (SELECT id FROM deliveries WHERE webhook_id = w.id AND next_attempt_at >= w.f AND ` + due + `
     ORDER BY next_attempt_at, id LIMIT w.n` + lock + `) c`)
 	} else {
 		b.WriteString("id IN (\n")
@@ -400,10 +432,10 @@ func claimRowsSQL(dialect store.Dialect, leaseMs, now int64, owner string, want 
 			} else {
 				b.WriteString("  ")
 			}
-			fmt.Fprintf(&b, "SELECT id FROM (SELECT id FROM deliveries WHERE webhook_id = $%d AND %s ORDER BY next_attempt_at, id LIMIT %s)",
-				len(args), due, strconv.Itoa(h.n))
+			fmt.Fprintf(&b, "SELECT id FROM (SELECT id FROM deliveries WHERE webhook_id = $%d AND next_attempt_at >= %d AND %s ORDER BY next_attempt_at, id LIMIT %s)",
+				len(args), h.from, due, strconv.Itoa(h.n))
 		}
 	}
-	b.WriteString("\n" + closing + " RETURNING id, event_id, webhook_id, attempts")
+	b.WriteString("\n" + closing + " RETURNING id, event_id, webhook_id, attempts, next_attempt_at")
 	return b.String(), args
 }

@@ -117,6 +117,10 @@ type Deliverer struct {
 	// passed serve them without asking again (claim.go).
 	busy  map[string]bool
 	dueAt time.Time
+	// floors are where claims start each webhook's scan until floorsAt is
+	// floorsEvery old (claim.go).
+	floors   map[string]int64
+	floorsAt time.Time
 	cancel      context.CancelFunc // stops the claim loop
 	loopDone    chan struct{}      // closed when the claim loop has returned
 	complete    chan struct{}      // closed when the completer has flushed
