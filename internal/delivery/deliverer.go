@@ -121,10 +121,10 @@ type Deliverer struct {
 	// floorsEvery old (claim.go).
 	floors   map[string]int64
 	floorsAt time.Time
-	cancel      context.CancelFunc // stops the claim loop
-	loopDone    chan struct{}      // closed when the claim loop has returned
-	complete    chan struct{}      // closed when the completer has flushed
-	sends       sync.WaitGroup     // in-flight sends
+	cancel   context.CancelFunc // stops the claim loop
+	loopDone chan struct{}      // closed when the claim loop has returned
+	complete chan struct{}      // closed when the completer has flushed
+	sends    sync.WaitGroup     // in-flight sends
 	// sendCtx is the context of every send and of reading claimed rows;
 	// Stop cancels it when its deadline nears, and the rows whose sends it
 	// cut short are handed back rather than recorded as failures.
