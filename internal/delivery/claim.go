@@ -249,10 +249,10 @@ const (
 )
 
 // refill is how much room a webhook that holds rows needs before a claim
-// tops it up: half its concurrency, so its queue (holdLimit) never runs dry
-// while the claim is on its way, and a busy webhook costs one claim per few
+// tops it up: a quarter of its hold limit, so its queue never runs dry while
+// the claim is on its way, and a busy webhook costs one claim per several
 // sends rather than one per send.
-func (d *Deliverer) refill() int { return max(1, d.cfg.WebhookConcurrency/2) }
+func (d *Deliverer) refill() int { return max(1, d.holdLimit()/4) }
 
 // hookClaim is how many due rows one claim takes of one webhook.
 type hookClaim struct {

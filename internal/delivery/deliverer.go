@@ -493,10 +493,18 @@ WHERE d.id IN (`+store.Placeholders(1, len(ids))+")", ids...)
 }
 
 // holdLimit is how many rows of one webhook this node holds at most: as
-// many sending as WebhookConcurrency allows, and as many again queued behind
-// them, so that a webhook's slots never idle while the next claim is on its
-// way. A webhook at this limit is left out of claims.
-func (d *Deliverer) holdLimit() int { return 2 * d.cfg.WebhookConcurrency }
+// many sending as WebhookConcurrency allows, and three times as many queued
+// behind them, so that a webhook's slots never idle while the next claim is
+// on its way — under load a claim is a few round trips to a busy database,
+// and a loopback receiver answers a whole queue of one concurrency's depth
+// in less. It is at most half of DeliveryWorkers (never under twice the
+// concurrency), so that one webhook whose endpoint hangs holds at most half
+// the node's rows and the other webhooks keep the rest. A webhook at this
+// limit is left out of claims.
+func (d *Deliverer) holdLimit() int {
+	c := d.cfg.WebhookConcurrency
+	return max(2*c, min(4*c, d.cfg.DeliveryWorkers/2))
+}
 
 // lease is how long a claim or a renewal holds its rows: one delivery timeout
 // and leaseMargin. A send starts only with a timeout and sendMargin of its
