@@ -6,8 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os/signal"
 	"syscall"
 	"time"
@@ -31,6 +33,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cf := bindConfig(fs, true)
+	pprofAddr := fs.String("pprof-addr", "", "debugging only: serve Go's net/http/pprof profiles on this loopback address (e.g. 127.0.0.1:6060); empty: off")
 	if err := parseWithEnv(fs, args); err != nil {
 		return err
 	}
@@ -39,6 +42,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	logger := newLogger(stderr, cfg.LogLevel)
+	if *pprofAddr != "" {
+		stopPprof, err := servePprof(*pprofAddr, logger)
+		if err != nil {
+			return err
+		}
+		defer stopPprof()
+	}
 
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -201,4 +211,31 @@ func printSetup(ctx context.Context, as *accounts.Service, cfg config.Config, st
 	fmt.Fprintf(stdout, "Open this address once to create the dashboard's owner account (valid %s):\n%s\n",
 		accounts.SetupTTL, dashboard.SetupURL(base, token))
 	return nil
+}
+
+// servePprof serves the profiling endpoints on a loopback address only: they
+// expose the process's internals and cost CPU while sampled, so they are a
+// debugging aid an operator turns on for one run, never part of the API.
+func servePprof(addr string, logger *slog.Logger) (func(), error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("--pprof-addr: %w", err)
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return nil, fmt.Errorf("--pprof-addr %s: must be a loopback address such as 127.0.0.1:6060", addr)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--pprof-addr: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	logger.Warn("codeqr: serving pprof profiles (debugging only)", "addr", ln.Addr().String())
+	return func() { _ = srv.Close() }, nil
 }

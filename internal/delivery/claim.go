@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"strconv"
@@ -53,6 +54,21 @@ func (d *Deliverer) claim(ctx context.Context) (claimed, error) {
 		held[w] = n
 	}
 	cursor := d.claimCursor
+	if time.Since(d.floorsAt) >= floorsEvery {
+		d.floors, d.floorsAt = map[string]int64{}, time.Now()
+	}
+	floors := make(map[string]int64, len(d.floors))
+	for w, f := range d.floors {
+		floors[w] = f
+	}
+	var due []string
+	if len(d.busy) > 0 && time.Since(d.dueAt) < dueEvery {
+		due = make([]string, 0, len(d.busy))
+		for w := range d.busy {
+			due = append(due, w)
+		}
+		slices.Sort(due)
+	}
 	d.mu.Unlock()
 	if free <= 0 {
 		return claimed{}, nil
@@ -62,12 +78,21 @@ func (d *Deliverer) claim(ctx context.Context) (claimed, error) {
 	now := d.opts.now()
 	leaseEnd := now.Add(d.lease())
 	leaseMs, nowMs := d.lease().Milliseconds(), store.Millis(now)
-	if err := d.limits.load(ctx, d.st.Read()); err != nil {
-		return claimed{}, err
-	}
-	due, err := dueWebhooks(ctx, d.st, nowMs)
-	if err != nil {
-		return claimed{}, fmt.Errorf("claim deliveries: find due webhooks: %w", err)
+	if due == nil {
+		dueAt := time.Now()
+		var limits map[string]float64
+		var err error
+		if due, limits, err = dueWebhooks(ctx, d.st, nowMs); err != nil {
+			return claimed{}, fmt.Errorf("claim deliveries: find due webhooks: %w", err)
+		}
+		d.limits.set(limits)
+		d.mu.Lock()
+		d.dueAt = dueAt
+		d.busy = make(map[string]bool, len(due))
+		for _, w := range due {
+			d.busy[w] = true
+		}
+		d.mu.Unlock()
 	}
 	// Serve the webhooks in turn, starting after the one served last, so that
 	// when the batch or maxClaimHooks cannot cover them all, none waits for long.
@@ -84,7 +109,7 @@ func (d *Deliverer) claim(ctx context.Context) (claimed, error) {
 		// Rate limits (ratelimit.go): a limited webhook takes at most its
 		// whole tokens, so its backlog never crowds others out either.
 		if n := d.limits.allow(now, w, room); n > 0 {
-			want = append(want, hookClaim{webhookID: w, n: n})
+			want = append(want, hookClaim{webhookID: w, n: n, from: floors[w]})
 			roomTotal += n
 		}
 	}
@@ -101,6 +126,7 @@ func (d *Deliverer) claim(ctx context.Context) (claimed, error) {
 		eventID   string
 		webhookID string
 		attempts  int
+		next      int64
 	}
 	var rows []row
 	began := time.Now()
@@ -108,7 +134,7 @@ func (d *Deliverer) claim(ctx context.Context) (claimed, error) {
 	// never outlasts the one the database holds.
 	claimBegan := began
 	q, args := claimRowsSQL(d.st.Dialect(), leaseMs, nowMs, d.owner, want)
-	err = d.st.InTx(ctx, func(tx *store.Tx) error {
+	err := d.st.InTx(ctx, func(tx *store.Tx) error {
 		rows = rows[:0]
 		r, err := tx.QueryContext(ctx, q, args...)
 		if err != nil {
@@ -117,7 +143,7 @@ func (d *Deliverer) claim(ctx context.Context) (claimed, error) {
 		defer r.Close()
 		for r.Next() {
 			var c row
-			if err := r.Scan(&c.id, &c.eventID, &c.webhookID, &c.attempts); err != nil {
+			if err := r.Scan(&c.id, &c.eventID, &c.webhookID, &c.attempts, &c.next); err != nil {
 				return err
 			}
 			rows = append(rows, c)
@@ -127,8 +153,25 @@ func (d *Deliverer) claim(ctx context.Context) (claimed, error) {
 	if err != nil {
 		return claimed{}, fmt.Errorf("claim deliveries: %w", err)
 	}
+	got := make(map[string]int, len(want))
+	last := make(map[string]int64, len(want))
+	for _, c := range rows {
+		got[c.webhookID]++
+		last[c.webhookID] = max(last[c.webhookID], c.next)
+	}
 	d.mu.Lock()
 	d.claimCursor = want[len(want)-1].webhookID
+	for w, next := range last {
+		if f := next - floorSlack.Milliseconds(); f > d.floors[w] {
+			d.floors[w] = f
+		}
+	}
+	// A webhook that gave fewer rows than asked has no more due work now.
+	for _, h := range want {
+		if got[h.webhookID] < h.n {
+			delete(d.busy, h.webhookID)
+		}
+	}
 	d.mu.Unlock()
 	if len(rows) == 0 {
 		return claimed{capped: true}, nil // other nodes took them
@@ -181,16 +224,42 @@ func (d *Deliverer) claim(ctx context.Context) (claimed, error) {
 	return claimed{n: len(rows), more: bounded && len(rows) >= asked && asked < roomTotal}, nil
 }
 
+// dueEvery is how long a claim trusts the webhooks the last due query found
+// (less those that since ran out of due work) instead of asking again. Under
+// load the claim loop is one chain of round trips, each slowed by a
+// database busy with the writes of the load: skipping the due query on most
+// claims makes the chain a third shorter, so claims come more often and the
+// webhooks' slots idle less. A webhook whose first work comes due meanwhile
+// waits at most this long; while none is busy, every claim asks.
+const dueEvery = 100 * time.Millisecond
+
+// A claim of a webhook starts its scan at that webhook's floor: the latest
+// next_attempt_at this node claimed of it, less floorSlack. The rows before
+// it in deliveries_pending_webhook's order are finished (their entries wait
+// for vacuum: without one, a scan from the front steps over every delivery
+// the webhook finished since, and claims slow down as the run goes on),
+// leased, or retries, which moved behind it. What can still come due there —
+// a row whose lease ran out (a node died), a row handed back, an event
+// committed more than floorSlack after its timestamp — is found by the claims
+// after floorsEvery, which drop every floor and scan from the front again;
+// those rows wait that much longer at most.
+const (
+	floorSlack  = 2 * time.Second
+	floorsEvery = time.Second
+)
+
 // refill is how much room a webhook that holds rows needs before a claim
-// tops it up: half its concurrency, so its queue (holdLimit) never runs dry
-// while the claim is on its way, and a busy webhook costs one claim per few
+// tops it up: a quarter of its hold limit, so its queue never runs dry while
+// the claim is on its way, and a busy webhook costs one claim per several
 // sends rather than one per send.
-func (d *Deliverer) refill() int { return max(1, d.cfg.WebhookConcurrency/2) }
+func (d *Deliverer) refill() int { return max(1, d.holdLimit()/4) }
 
 // hookClaim is how many due rows one claim takes of one webhook.
 type hookClaim struct {
 	webhookID string
 	n         int
+	// from is the least next_attempt_at the claim looks at (floors; 0: all).
+	from int64
 }
 
 // share cuts want down to at most maxHooks webhooks and free rows in all,
@@ -244,45 +313,78 @@ func share(want []hookClaim, free, maxHooks int) ([]hookClaim, bool) {
 	return kept, true
 }
 
-// dueWebhookSQL lists the webhooks that have a due, unleased row. The
-// recursive part is a skip scan: each step finds the next webhook with any
-// pending row by one probe of deliveries_pending_webhook, so it costs one
-// probe per webhook with pending work, however many rows each has. The
-// EXISTS is a range scan of that webhook's due rows that stops at the first
-// unleased one; the leased rows before it are those in flight, which the hold
-// limits bound.
-func dueWebhookSQL(dbNow string) string {
+// dueWebhookSQL lists the webhooks that have a due, unleased row, with their
+// rate limits (NULL: none). The recursive part is a skip scan: each step
+// finds the next webhook with any pending row by one probe of
+// deliveries_pending_webhook, so it costs one probe per webhook with pending
+// work, however many rows each has. The per-webhook subquery is a range scan
+// of that webhook's due rows, in index order, that stops at the first
+// unleased one; the leased rows before it are those in flight, which the
+// hold limits bound. Reading the limits here rather than in a query of their
+// own saves a round trip per claim, and the limits that matter are those of
+// the webhooks the claim may serve.
+//
+// On PostgreSQL both probes are ordered LIMIT 1 subqueries that read the
+// table row, for two reasons found under load, when the table had grown since
+// its last ANALYZE and held many dead entries. An EXISTS loses its ORDER BY
+// and LIMIT to the planner, which then read every pending row of the webhook
+// into a bitmap first: each claim cost the whole backlog again. And each
+// skip-scan probe starts at the front of a webhook's range, where the entries
+// of its finished rows wait for vacuum: as an index-only MIN it visited the
+// table for every one of them on every probe, while a plain index scan (the
+// always-true lease_until >= 0 needs the row) marks the dead entries it
+// passes and skips them from then on. SQLite keeps no dead entries and plans
+// the MIN form as one probe.
+func dueWebhookSQL(dialect store.Dialect) string {
+	first := "SELECT MIN(webhook_id) FROM deliveries WHERE status = 'pending'"
+	next := "SELECT MIN(webhook_id) FROM deliveries WHERE status = 'pending' AND webhook_id > h.id"
+	if dialect.SharedByNodes() {
+		first = "SELECT webhook_id FROM deliveries WHERE status = 'pending' AND lease_until >= 0 ORDER BY webhook_id, next_attempt_at, id LIMIT 1"
+		next = `SELECT webhook_id FROM deliveries WHERE status = 'pending' AND webhook_id > h.id AND lease_until >= 0
+    ORDER BY webhook_id, next_attempt_at, id LIMIT 1`
+	}
 	return `WITH RECURSIVE h(id) AS (
-  SELECT MIN(webhook_id) FROM deliveries WHERE status = 'pending'
+  SELECT (` + first + `)
   UNION ALL
-  SELECT (SELECT MIN(webhook_id) FROM deliveries WHERE status = 'pending' AND webhook_id > h.id) FROM h WHERE h.id IS NOT NULL
+  SELECT (` + next + `) FROM h WHERE h.id IS NOT NULL
 )
-SELECT h.id FROM h WHERE h.id IS NOT NULL AND EXISTS (
-  SELECT 1 FROM deliveries d WHERE d.webhook_id = h.id AND d.status = 'pending' AND d.next_attempt_at <= $1 AND d.lease_until < ` + dbNow + `
-)`
+SELECT h.id, w.rate_limit FROM h JOIN webhooks w ON w.id = h.id WHERE h.id IS NOT NULL AND (
+  SELECT d.id FROM deliveries d WHERE d.webhook_id = h.id AND d.status = 'pending' AND d.next_attempt_at <= $1 AND d.lease_until < ` + dialect.NowMillis() + `
+  ORDER BY d.next_attempt_at, d.id LIMIT 1
+) IS NOT NULL`
 }
 
 // dueWebhooks runs dueWebhookSQL on the read pool: it takes no locks and, on
 // SQLite, does not wait for the writer. The answer is a hint: the claim that
-// follows checks every row again under its lock.
-func dueWebhooks(ctx context.Context, st *store.Store, now int64) ([]string, error) {
-	rows, err := st.Read().QueryContext(ctx, dueWebhookSQL(st.Dialect().NowMillis()), now)
+// follows checks every row again under its lock. It returns the webhooks in
+// order and their rate limits (0: none).
+func dueWebhooks(ctx context.Context, st *store.Store, now int64) ([]string, map[string]float64, error) {
+	rows, err := st.Read().QueryContext(ctx, dueWebhookSQL(st.Dialect()), now)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer rows.Close()
 	var ids []string
+	limits := map[string]float64{}
 	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
+		var (
+			id    string
+			limit sql.NullFloat64
+		)
+		if err := rows.Scan(&id, &limit); err != nil {
+			return nil, nil, err
 		}
 		ids = append(ids, id)
+		if limit.Valid && limit.Float64 > 0 {
+			limits[id] = limit.Float64
+		} else {
+			limits[id] = 0
+		}
 	}
 	// Sorted here, not by the database, whose collation may order text
 	// otherwise: the claim's round robin searches this order.
 	slices.Sort(ids)
-	return ids, rows.Err()
+	return ids, limits, rows.Err()
 }
 
 // claimRowsSQL builds the claim of want: one UPDATE … RETURNING that leases,
@@ -316,10 +418,10 @@ func claimRowsSQL(dialect store.Dialect, leaseMs, now int64, owner string, want 
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			fmt.Fprintf(&b, "($%d, %d)", len(args), h.n)
+			fmt.Fprintf(&b, "($%d, %d, CAST(%d AS BIGINT))", len(args), h.n, h.from)
 		}
-		b.WriteString(`) AS w(id, n)
-  CROSS JOIN LATERAL (SELECT id FROM deliveries WHERE webhook_id = w.id AND ` + due + `
+		b.WriteString(`) AS w(id, n, f)
+  CROSS JOIN LATERAL (SELECT id FROM deliveries WHERE webhook_id = w.id AND next_attempt_at >= w.f AND ` + due + `
     ORDER BY next_attempt_at, id LIMIT w.n` + lock + `) c`)
 	} else {
 		b.WriteString("id IN (\n")
@@ -330,10 +432,10 @@ func claimRowsSQL(dialect store.Dialect, leaseMs, now int64, owner string, want 
 			} else {
 				b.WriteString("  ")
 			}
-			fmt.Fprintf(&b, "SELECT id FROM (SELECT id FROM deliveries WHERE webhook_id = $%d AND %s ORDER BY next_attempt_at, id LIMIT %s)",
-				len(args), due, strconv.Itoa(h.n))
+			fmt.Fprintf(&b, "SELECT id FROM (SELECT id FROM deliveries WHERE webhook_id = $%d AND next_attempt_at >= %d AND %s ORDER BY next_attempt_at, id LIMIT %s)",
+				len(args), h.from, due, strconv.Itoa(h.n))
 		}
 	}
-	b.WriteString("\n" + closing + " RETURNING id, event_id, webhook_id, attempts")
+	b.WriteString("\n" + closing + " RETURNING id, event_id, webhook_id, attempts, next_attempt_at")
 	return b.String(), args
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/codeqr/codeqr/internal/events"
 	"github.com/codeqr/codeqr/internal/store"
 	"github.com/codeqr/codeqr/internal/store/storetest"
 )
@@ -51,7 +52,7 @@ func TestClaimDoesNotScanTheBacklog(t *testing.T) {
 		}
 		now := store.Millis(time.Now())
 		claim, claimArgs := claimRowsSQL(st.Dialect(), 60_000, now, "test-node", want)
-		due := dueWebhookSQL(st.Dialect().NowMillis())
+		due := dueWebhookSQL(st.Dialect())
 		if st.Dialect().SkipLocked() == "" {
 			for _, q := range []struct {
 				sql  string
@@ -70,7 +71,7 @@ func TestClaimDoesNotScanTheBacklog(t *testing.T) {
 				t.Errorf("claiming %d rows touched %d rows (bound %d) of a backlog of %d", hooks*take, n, bound, hooks*perHook)
 			}
 		}
-		got, err := dueWebhooks(context.Background(), st, now)
+		got, _, err := dueWebhooks(context.Background(), st, now)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -137,7 +138,7 @@ func TestClaimSkipsCappedWebhooks(t *testing.T) {
 
 func TestShare(t *testing.T) {
 	t.Parallel()
-	want := []hookClaim{{"a", 20}, {"b", 2}, {"c", 20}}
+	want := []hookClaim{{webhookID: "a", n: 20}, {webhookID: "b", n: 2}, {webhookID: "c", n: 20}}
 	got, bounded := share(want, 100, 10)
 	if bounded || len(got) != 3 || got[0].n != 20 || got[1].n != 2 {
 		t.Errorf("share with room = %v, %v", got, bounded)
@@ -249,3 +250,42 @@ type planNode struct {
 type errorString string
 
 func (e errorString) Error() string { return string(e) }
+
+// Claims start each webhook's scan at its floor, past the rows it already
+// claimed; a row that comes due behind the floor (here an event committed
+// long after its timestamp; likewise a row whose lease ran out on a dead
+// node) is still delivered, by the claims after the floors are dropped.
+func TestClaimFindsRowsBehindTheFloor(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		t.Parallel()
+		rc := newReceiver(t, nil)
+		project := newProject(t, st)
+		h := newHook(t, st, project, rc.URL)
+		d := startDeliverer(t, st, testConfig(), options{})
+		emit(t, st, d, project, 30)
+		waitFor(t, 10*time.Second, "the first 30 deliveries", func() bool { return rc.count() == 30 })
+		old := store.Millis(time.Now().Add(-time.Minute))
+		d.mu.Lock()
+		floor := d.floors[h.id]
+		d.mu.Unlock()
+		if floor <= old {
+			t.Fatalf("floor %d is not past the late row's due time %d; the test proves nothing", floor, old)
+		}
+		w := events.NewWriter(nil, nil)
+		err := st.InTx(context.Background(), func(tx *store.Tx) error {
+			id, err := w.Emit(context.Background(), tx, events.Event{ProjectID: project, Type: events.LinkCreated,
+				Data: map[string]any{"id": "link_late"}})
+			if err != nil {
+				return err
+			}
+			_, err = tx.ExecContext(context.Background(), "UPDATE deliveries SET next_attempt_at = $1 WHERE event_id = $2", old, id)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Notify()
+		waitFor(t, 10*time.Second, "the delivery behind the floor", func() bool { return rc.count() == 31 })
+	})
+}

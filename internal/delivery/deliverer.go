@@ -112,10 +112,19 @@ type Deliverer struct {
 	// claimCursor is the last webhook a claim served; the next starts after
 	// it (claim.go).
 	claimCursor string
-	cancel      context.CancelFunc // stops the claim loop
-	loopDone    chan struct{}      // closed when the claim loop has returned
-	complete    chan struct{}      // closed when the completer has flushed
-	sends       sync.WaitGroup     // in-flight sends
+	// busy are the webhooks the due query found at dueAt, less those a claim
+	// since found without more due work: the claims until dueEvery has
+	// passed serve them without asking again (claim.go).
+	busy  map[string]bool
+	dueAt time.Time
+	// floors are where claims start each webhook's scan until floorsAt is
+	// floorsEvery old (claim.go).
+	floors   map[string]int64
+	floorsAt time.Time
+	cancel   context.CancelFunc // stops the claim loop
+	loopDone chan struct{}      // closed when the claim loop has returned
+	complete chan struct{}      // closed when the completer has flushed
+	sends    sync.WaitGroup     // in-flight sends
 	// sendCtx is the context of every send and of reading claimed rows;
 	// Stop cancels it when its deadline nears, and the rows whose sends it
 	// cut short are handed back rather than recorded as failures.
@@ -194,8 +203,15 @@ func newDeliverer(st *store.Store, cfg config.Config, o Options, opts options) *
 	}
 	client := netguard.Client(netguard.Options{AllowHTTP: cfg.WebhooksAllowHTTP, AllowPrivate: cfg.WebhooksAllowPrivate}, cfg.DeliveryTimeout)
 	if t, ok := client.Transport.(*http.Transport); ok {
-		// Keep a warm connection for every concurrent send to one receiver.
-		t.MaxIdleConnsPerHost = max(t.MaxIdleConnsPerHost, cfg.WebhookConcurrency)
+		// Keep a warm connection for every send that can be in flight to one
+		// receiver: many webhooks often share a host (one endpoint subscribed
+		// to several event types, an integration platform), so that is every
+		// send of the node, not one webhook's concurrency. With fewer, each
+		// round of sends to a shared host closed the connections beyond the
+		// idle limit and dialled them again (an eighth of the server's CPU
+		// at fan-out 10 to one receiver).
+		t.MaxIdleConnsPerHost = max(t.MaxIdleConnsPerHost, cfg.WebhookConcurrency, cfg.DeliveryWorkers)
+		t.MaxIdleConns = max(t.MaxIdleConns, cfg.DeliveryWorkers)
 	}
 	d := &Deliverer{
 		st:        st,
@@ -477,10 +493,18 @@ WHERE d.id IN (`+store.Placeholders(1, len(ids))+")", ids...)
 }
 
 // holdLimit is how many rows of one webhook this node holds at most: as
-// many sending as WebhookConcurrency allows, and as many again queued behind
-// them, so that a webhook's slots never idle while the next claim is on its
-// way. A webhook at this limit is left out of claims.
-func (d *Deliverer) holdLimit() int { return 2 * d.cfg.WebhookConcurrency }
+// many sending as WebhookConcurrency allows, and three times as many queued
+// behind them, so that a webhook's slots never idle while the next claim is
+// on its way — under load a claim is a few round trips to a busy database,
+// and a loopback receiver answers a whole queue of one concurrency's depth
+// in less. It is at most half of DeliveryWorkers (never under twice the
+// concurrency), so that one webhook whose endpoint hangs holds at most half
+// the node's rows and the other webhooks keep the rest. A webhook at this
+// limit is left out of claims.
+func (d *Deliverer) holdLimit() int {
+	c := d.cfg.WebhookConcurrency
+	return max(2*c, min(4*c, d.cfg.DeliveryWorkers/2))
+}
 
 // lease is how long a claim or a renewal holds its rows: one delivery timeout
 // and leaseMargin. A send starts only with a timeout and sendMargin of its

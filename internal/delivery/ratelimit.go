@@ -1,16 +1,11 @@
 package delivery
 
 import (
-	"context"
-	"database/sql"
-	"fmt"
 	"math"
 	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
-
-	"github.com/codeqr/codeqr/internal/store"
 )
 
 // rateLimits holds one token bucket per rate-limited webhook on this node. The
@@ -29,41 +24,19 @@ func newRateLimits() *rateLimits { return &rateLimits{buckets: map[string]*rate.
 // least one), so a limit of 5/s sends 5, then one every 200 ms.
 func burst(perSecond float64) int { return max(1, int(math.Ceil(perSecond))) }
 
-// load reads the current limits. It is one indexed query over the few
-// webhooks that have a limit, run before each claim so a new or changed limit
-// applies to the very next claim.
-func (rl *rateLimits) load(ctx context.Context, q store.Querier) error {
-	rows, err := q.QueryContext(ctx, "SELECT id, rate_limit FROM webhooks WHERE rate_limit IS NOT NULL")
-	if err != nil {
-		return fmt.Errorf("delivery: load rate limits: %w", err)
-	}
-	limits := map[string]float64{}
-	for rows.Next() {
-		var (
-			id string
-			v  sql.NullFloat64
-		)
-		if err := rows.Scan(&id, &v); err != nil {
-			rows.Close()
-			return fmt.Errorf("delivery: load rate limits: %w", err)
-		}
-		if v.Valid && v.Float64 > 0 {
-			limits[id] = v.Float64
-		}
-	}
-	if err := closeRows(rows); err != nil {
-		return fmt.Errorf("delivery: load rate limits: %w", err)
-	}
+// set applies the current limits of the webhooks in limits (0: no limit),
+// as the claim's query of due webhooks read them, so a new or changed limit
+// applies to the very next claim that could serve the webhook. Buckets of
+// webhooks not in limits are kept as they are: a limited webhook whose due
+// rows are all in flight must not get a full bucket back when it returns.
+func (rl *rateLimits) set(limits map[string]float64) {
 	rl.mu.Lock()
 	defer rl.mu.Unlock()
-	for id := range rl.buckets {
-		if _, ok := limits[id]; !ok {
-			delete(rl.buckets, id)
-		}
-	}
 	for id, v := range limits {
 		b := rl.buckets[id]
 		switch {
+		case v <= 0:
+			delete(rl.buckets, id)
 		case b == nil:
 			rl.buckets[id] = rate.NewLimiter(rate.Limit(v), burst(v))
 		case float64(b.Limit()) != v:
@@ -71,7 +44,6 @@ func (rl *rateLimits) load(ctx context.Context, q store.Querier) error {
 			b.SetBurst(burst(v))
 		}
 	}
-	return nil
 }
 
 // allow returns how many rows of webhookID a claim may take when the webhook
