@@ -53,7 +53,7 @@ const perRow = 31
 // by a linear search, so a statement of k parameters costs O(k²) to prepare.
 const rowsPerInsert = 32
 
-func rowArgs(r Record) []any {
+func appendRowArgs(args []any, r Record) []any {
 	in := r.Interaction
 	var link, qr, page any
 	switch r.Kind {
@@ -71,10 +71,10 @@ func rowArgs(r Record) []any {
 	if in.Longitude != nil {
 		lon = *in.Longitude
 	}
-	return []any{in.ClickID, r.ProjectID, string(r.Kind), link, qr, page, in.URL, in.IP, in.Continent, in.Country,
+	return append(args, in.ClickID, r.ProjectID, string(r.Kind), link, qr, page, in.URL, in.IP, in.Continent, in.Country,
 		in.Region, in.City, lat, lon, in.Device, in.DeviceVendor, in.DeviceModel, in.Browser, in.BrowserVersion,
 		in.Engine, in.EngineVersion, in.OS, in.OSVersion, in.CPUArchitecture, in.UA, in.Bot, in.QR, in.Referer,
-		in.RefererURL, r.counted, store.Millis(in.Timestamp)}
+		in.RefererURL, r.counted, store.Millis(in.Timestamp))
 }
 
 // group is the records of one resource in a batch.
@@ -159,23 +159,37 @@ func insertRows(ctx context.Context, tx *store.Tx, d store.Dialect, batch []Reco
 	if d.Name() == "postgres" && len(batch) > 0 {
 		return insertUnnest(ctx, tx, batch)
 	}
+	args := make([]any, 0, rowsPerInsert*perRow)
 	for start := 0; start < len(batch); start += rowsPerInsert {
 		chunk := batch[start:min(start+rowsPerInsert, len(batch))]
-		var sb strings.Builder
-		sb.WriteString("INSERT INTO interactions (" + insertColumns + ") VALUES ")
-		args := make([]any, 0, len(chunk)*perRow)
-		for i, r := range chunk {
-			if i > 0 {
-				sb.WriteString(", ")
-			}
-			sb.WriteString("(" + store.Placeholders(len(args)+1, perRow) + ")")
-			args = append(args, rowArgs(r)...)
+		args = args[:0]
+		for _, r := range chunk {
+			args = appendRowArgs(args, r)
 		}
-		if _, err := tx.ExecContext(ctx, sb.String(), args...); err != nil {
+		q := fullInsert
+		if len(chunk) < rowsPerInsert {
+			q = insertSQL(len(chunk))
+		}
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 			return fmt.Errorf("interactions: insert %d rows: %w", len(chunk), err)
 		}
 	}
 	return nil
+}
+
+// fullInsert is the statement of a full chunk, built once.
+var fullInsert = insertSQL(rowsPerInsert)
+
+func insertSQL(rows int) string {
+	var sb strings.Builder
+	sb.WriteString("INSERT INTO interactions (" + insertColumns + ") VALUES ")
+	for i := range rows {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString("(" + store.Placeholders(i*perRow+1, perRow) + ")")
+	}
+	return sb.String()
 }
 
 // writeGroup bumps one resource's counters and emits its events.

@@ -277,26 +277,39 @@ func sortedKeys(b Batch) []Key {
 
 func writeChunked(ctx context.Context, tx *store.Tx, b Batch, keys []Key) error {
 	args := make([]any, 0, rowsPerStatement*10)
-	var sb strings.Builder
 	for start := 0; start < len(keys); start += rowsPerStatement {
 		chunk := keys[start:min(start+rowsPerStatement, len(keys))]
-		sb.Reset()
 		args = args[:0]
-		sb.WriteString(upsertHead)
-		for i, k := range chunk {
-			if i > 0 {
-				sb.WriteString(", ")
-			}
-			sb.WriteString("(" + store.Placeholders(len(args)+1, 10) + ")")
+		for _, k := range chunk {
 			c := b[k]
 			args = append(args, k.ProjectID, k.Kind, k.Resource, k.Dim, k.Grain, k.Bucket, k.Value, c.N, c.Bots, c.Amount)
 		}
-		sb.WriteString(upsertTail)
-		if _, err := tx.ExecContext(ctx, sb.String(), args...); err != nil {
+		q := fullUpsert
+		if len(chunk) < rowsPerStatement {
+			q = upsertSQL(len(chunk))
+		}
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 			return fmt.Errorf("rollups: upsert %d rows: %w", len(chunk), err)
 		}
 	}
 	return nil
+}
+
+// fullUpsert is the statement of a full chunk, built once: building it for
+// every chunk was a tenth of the ingest's CPU.
+var fullUpsert = upsertSQL(rowsPerStatement)
+
+func upsertSQL(rows int) string {
+	var sb strings.Builder
+	sb.WriteString(upsertHead)
+	for i := range rows {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString("(" + store.Placeholders(i*10+1, 10) + ")")
+	}
+	sb.WriteString(upsertTail)
+	return sb.String()
 }
 
 func compareKeys(a, b Key) int {
