@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/codeqr/codeqr/internal/rollups"
 	"github.com/codeqr/codeqr/internal/tracking"
@@ -62,7 +63,7 @@ func (s *Service) run(ctx context.Context, t tally, edges []int64) ([]segCounts,
 	if len(out) == 0 || (t.resources != nil && len(t.resources) == 0) {
 		return out, nil
 	}
-	rdim, rvalue, ok := t.rollupFit()
+	rd, ok := t.rollupFit()
 	if s.raw || !ok {
 		spans := make([]span, len(out))
 		for i := range out {
@@ -91,7 +92,7 @@ func (s *Service) run(ctx context.Context, t tally, edges []int64) ([]segCounts,
 			pieces[p.Grain] = append(pieces[p.Grain], piece{p.Bucket, i})
 		}
 	}
-	if err := s.rollupTally(ctx, t, rdim, rvalue, pieces, len(out) == 1, out); err != nil {
+	if err := s.rollupTally(ctx, t, rd, pieces, len(out) == 1, out); err != nil {
 		return nil, err
 	}
 	if len(ragged) > 0 {
@@ -102,24 +103,70 @@ func (s *Service) run(ctx context.Context, t tally, edges []int64) ([]segCounts,
 	return out, nil
 }
 
-// rollupFit tells whether the rollups answer the tally, and with which
-// rollup dimension and value (value nil: every value). They do without a
-// dimension filter, and with one whole-value filter when the group-by is the
-// total or the filter's own dimension.
-func (t tally) rollupFit() (dim string, value *string, ok bool) {
+// rollupRead is how the rollups answer a tally: the rows of one stored
+// dimension, all of them or those of one value or of values that start with
+// prefix, and keep, which maps a row's value to the value it counts under in
+// the answer (false: the row does not count; nil: every row counts under its
+// own value).
+type rollupRead struct {
+	dim    string
+	value  *string
+	prefix string
+	keep   func(v string) (string, bool)
+}
+
+// isGeo tells the dimensions read from the City rows (see rollups.StoredDim).
+func isGeo(dim string) bool {
+	return dim == rollups.Country || dim == rollups.Region || dim == rollups.City
+}
+
+// rollupFit tells whether the rollups answer the tally, and how. They do
+// without a dimension filter; with one whole-value filter when the group-by
+// is the total or the filter's own dimension; and with one country, region or
+// city filter when the group-by is the total, countries, regions or cities:
+// all of those are sums of City rows (a country filter reads only the rows of
+// that country, a region or city filter all of them, kept in Go).
+func (t tally) rollupFit() (rollupRead, bool) {
+	fromCity := func(v string) (string, bool) {
+		if t.dim == rollups.Total {
+			return "", true
+		}
+		x := rollups.FromCity(t.dim, v)
+		return x, x != ""
+	}
 	switch len(t.filters) {
 	case 0:
-		return t.dim, nil, true
+		if t.dim == rollups.Country || t.dim == rollups.Region {
+			return rollupRead{dim: rollups.City, keep: fromCity}, true
+		}
+		return rollupRead{dim: t.dim}, true
 	case 1:
 		f := t.filters[0]
-		if f.Dim == rollups.Region || f.Dim == rollups.City {
-			return "", nil, false // the filter names a part of the value
+		if isGeo(f.Dim) && (t.dim == rollups.Total || isGeo(t.dim)) {
+			rd := rollupRead{dim: rollups.City, keep: func(v string) (string, bool) {
+				if !matches(f, rollups.FromCity(f.Dim, v)) {
+					return "", false
+				}
+				return fromCity(v)
+			}}
+			if f.Dim == rollups.Country {
+				rd.prefix = f.Value + rollups.Sep
+			}
+			return rd, true
+		}
+		if isGeo(f.Dim) {
+			return rollupRead{}, false
 		}
 		if t.dim == rollups.Total || t.dim == f.Dim {
-			return f.Dim, &f.Value, true
+			rd := rollupRead{dim: f.Dim, value: &f.Value}
+			if t.dim == rollups.Total {
+				// the filter's value, summed into the total
+				rd.keep = func(string) (string, bool) { return "", true }
+			}
+			return rd, true
 		}
 	}
-	return "", nil, false
+	return rollupRead{}, false
 }
 
 type piece struct {
@@ -136,7 +183,8 @@ const maxIDsPerQuery = 500
 // rollupTally adds the rollup rows of the given pieces (by grain) to out.
 // With one segment the database sums across buckets; with several it
 // returns each bucket, which Go assigns to its segment.
-func (s *Service) rollupTally(ctx context.Context, t tally, dim string, value *string, pieces map[int64][]piece, oneSeg bool, out []segCounts) error {
+func (s *Service) rollupTally(ctx context.Context, t tally, rd rollupRead, pieces map[int64][]piece, oneSeg bool, out []segCounts) error {
+	dim, value := rd.dim, rd.value
 	resources := t.resources
 	var values []string
 	switch {
@@ -187,6 +235,9 @@ func (s *Service) rollupTally(ctx context.Context, t tally, dim string, value *s
 				if value != nil {
 					b.add("value = ?", *value)
 				}
+				if rd.prefix != "" {
+					b.add(fmt.Sprintf("substr(value, 1, %d) = ?", utf8.RuneCountInString(rd.prefix)), rd.prefix)
+				}
 				or := make([]string, len(rs))
 				for i, r := range rs {
 					or[i] = fmt.Sprintf("(bucket >= %d AND bucket < %d)", r.lo, r.hi)
@@ -201,7 +252,7 @@ func (s *Service) rollupTally(ctx context.Context, t tally, dim string, value *s
 					sel, group = "bucket, value", "bucket, value"
 				}
 				q := "SELECT " + sel + ", SUM(n), " + bots + ", SUM(amount) FROM analytics_rollups WHERE " + b.sql() + " GROUP BY " + group
-				if err := s.scanRollups(ctx, q, b.args, segOf, oneSeg, t.dim == rollups.Total, out); err != nil {
+				if err := s.scanRollups(ctx, q, b.args, segOf, oneSeg, rd.keep, out); err != nil {
 					return err
 				}
 			}
@@ -210,7 +261,8 @@ func (s *Service) rollupTally(ctx context.Context, t tally, dim string, value *s
 	return nil
 }
 
-func (s *Service) scanRollups(ctx context.Context, q string, args []any, segOf map[int64]int, oneSeg, total bool, out []segCounts) error {
+func (s *Service) scanRollups(ctx context.Context, q string, args []any, segOf map[int64]int, oneSeg bool,
+	keep func(string) (string, bool), out []segCounts) error {
 	rows, err := s.st.Read().QueryContext(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("analytics: rollups: %w", err)
@@ -226,8 +278,11 @@ func (s *Service) scanRollups(ctx context.Context, q string, args []any, segOf m
 		if !oneSeg {
 			seg = segOf[bucket]
 		}
-		if total {
-			value = "" // a filter's value, summed into the total
+		if keep != nil {
+			var ok bool
+			if value, ok = keep(value); !ok {
+				continue
+			}
 		}
 		out[seg].add(value, n+bots, amount)
 	}
