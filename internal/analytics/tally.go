@@ -115,56 +115,56 @@ type rollupRead struct {
 	keep   func(v string) (string, bool)
 }
 
-// isGeo tells the dimensions read from the City rows (see rollups.StoredDim).
-func isGeo(dim string) bool {
-	return dim == rollups.Country || dim == rollups.Region || dim == rollups.City
-}
-
-// rollupFit tells whether the rollups answer the tally, and how. They do
-// without a dimension filter; with one whole-value filter when the group-by
-// is the total or the filter's own dimension; and with one country, region or
-// city filter when the group-by is the total, countries, regions or cities:
-// all of those are sums of City rows (a country filter reads only the rows of
-// that country, a region or city filter all of them, kept in Go).
+// rollupFit tells whether the rollups answer the tally, and how. Every
+// dimension is read from the rows of its rollups.StoredDim (countries and
+// regions from the city rows, UTM parameters from the URL rows). The rollups
+// answer a tally without a dimension filter; with one filter when the
+// group-by is the total or a dimension stored in the same rows as the
+// filter's (a country filter with a group-by on cities, a utm_source filter
+// with one on utm_campaign), the rows kept in Go; and with one country filter
+// when the group-by is stored per country too (rollups.CountryCross).
 func (t tally) rollupFit() (rollupRead, bool) {
-	fromCity := func(v string) (string, bool) {
+	derive := func(v string) (string, bool) {
 		if t.dim == rollups.Total {
 			return "", true
 		}
-		x := rollups.FromCity(t.dim, v)
+		x := rollups.Derive(t.dim, v)
 		return x, x != ""
 	}
-	switch len(t.filters) {
-	case 0:
-		if t.dim == rollups.Country || t.dim == rollups.Region {
-			return rollupRead{dim: rollups.City, keep: fromCity}, true
+	stored := rollups.StoredDim(t.dim)
+	if len(t.filters) == 0 {
+		rd := rollupRead{dim: stored}
+		if stored != t.dim {
+			rd.keep = derive
 		}
-		return rollupRead{dim: t.dim}, true
-	case 1:
-		f := t.filters[0]
-		if isGeo(f.Dim) && (t.dim == rollups.Total || isGeo(t.dim)) {
-			rd := rollupRead{dim: rollups.City, keep: func(v string) (string, bool) {
-				if !matches(f, rollups.FromCity(f.Dim, v)) {
-					return "", false
-				}
-				return fromCity(v)
-			}}
-			if f.Dim == rollups.Country {
-				rd.prefix = f.Value + rollups.Sep
+		return rd, true
+	}
+	if len(t.filters) > 1 {
+		return rollupRead{}, false
+	}
+	f := t.filters[0]
+	fstored := rollups.StoredDim(f.Dim)
+	if t.dim == rollups.Total || stored == fstored {
+		rd := rollupRead{dim: fstored, keep: func(v string) (string, bool) {
+			if !matches(f, rollups.Derive(f.Dim, v)) {
+				return "", false
 			}
-			return rd, true
+			return derive(v)
+		}}
+		switch {
+		case f.Dim == fstored && f.Dim != rollups.City:
+			rd.value = &f.Value // a whole stored value
+		case f.Dim == rollups.Country:
+			rd.prefix = f.Value + rollups.Sep
 		}
-		if isGeo(f.Dim) {
-			return rollupRead{}, false
-		}
-		if t.dim == rollups.Total || t.dim == f.Dim {
-			rd := rollupRead{dim: f.Dim, value: &f.Value}
-			if t.dim == rollups.Total {
-				// the filter's value, summed into the total
-				rd.keep = func(string) (string, bool) { return "", true }
-			}
-			return rd, true
-		}
+		return rd, true
+	}
+	if f.Dim == rollups.Country && slices.Contains(rollups.CountryCross, stored) && t.resources == nil {
+		// Per country rows are kept for the whole project only.
+		n := len(f.Value + rollups.Sep)
+		return rollupRead{dim: rollups.CountryBy(stored), prefix: f.Value + rollups.Sep, keep: func(v string) (string, bool) {
+			return derive(v[n:])
+		}}, true
 	}
 	return rollupRead{}, false
 }

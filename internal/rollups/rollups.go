@@ -94,17 +94,25 @@ const Sep = "\x1f"
 // the three from the same rows. Databases written before keep Country and
 // Region rows nobody reads; migration 0019 deletes them.
 
+// The UTM dimensions are not stored either: they are a function of the
+// destination URL (UTM), so they are read from the URL rows, which exist
+// anyway.
+
 // StoredDim is the dimension whose rows hold dim's counts.
 func StoredDim(dim string) string {
-	if dim == Country || dim == Region {
+	switch dim {
+	case Country, Region:
 		return City
+	case UTMSource, UTMMedium, UTMCamp, UTMTerm, UTMContent:
+		return URL
 	}
 	return dim
 }
 
-// FromCity is the value of dim (Country, Region or City) of the interactions
-// counted under the City value v; "" means they have none (no country).
-func FromCity(dim, v string) string {
+// Derive is the value of dim of the interactions counted under the value v
+// of StoredDim(dim); "" means they have none (no country, no such UTM
+// parameter).
+func Derive(dim, v string) string {
 	switch dim {
 	case Country:
 		c, _, _ := strings.Cut(v, Sep)
@@ -113,9 +121,37 @@ func FromCity(dim, v string) string {
 		if i := strings.LastIndex(v, Sep); i >= 0 {
 			return v[:i]
 		}
+	case UTMSource, UTMMedium, UTMCamp, UTMTerm, UTMContent:
+		return UTM(v)[slices.Index(InteractionDims, dim)-utmFirst]
 	}
 	return v
 }
+
+// utmFirst is the index of the first UTM dimension in InteractionDims.
+const utmFirst = 11
+
+// CountryCross are the dimensions also counted per country, in rows of
+// dimension CountryBy(dim) with values country + Sep + value, for the whole
+// project only: with a country filter a group-by on any of them (and on the
+// UTM dimensions, read from the URL's) is a read of the rows of that country
+// instead of a scan of the raw rows. Country is the one filter the
+// dashboards put on everything; a filter on another dimension, combined with
+// a group-by on a third, is still answered from the raw rows. The cost: about
+// 40 % more rollup rows per interaction batch (per 15-minute bucket a country
+// sees a few hundred URLs, referrer URLs, browsers and devices).
+var CountryCross = []string{Continent, Device, Browser, OS, Referer, RefererURL, URL, Trigger}
+
+// crossIndex is the index in InteractionDims of each of CountryCross.
+var crossIndex = func() []int {
+	out := make([]int, len(CountryCross))
+	for i, d := range CountryCross {
+		out[i] = slices.Index(InteractionDims, d)
+	}
+	return out
+}()
+
+// CountryBy is the dimension of the per-country rows of dim.
+func CountryBy(dim string) string { return Country + "*" + dim }
 
 // InteractionDims are the dimensions read from an interaction, in the order
 // Values returns them.
@@ -246,11 +282,19 @@ func (b Batch) Add(it Item) {
 			continue
 		}
 		for i, d := range InteractionDims {
-			if vals[i] == "" || d == Country || d == Region {
+			if vals[i] == "" || StoredDim(d) != d {
 				continue
 			}
 			k.Dim, k.Value = d, vals[i]
 			b.add(k, it.At, it.Counts)
+		}
+		if res == "" {
+			for j, d := range CountryCross {
+				if v := vals[crossIndex[j]]; v != "" {
+					k.Dim, k.Value = CountryBy(d), vals[1]+Sep+v
+					b.add(k, it.At, it.Counts)
+				}
+			}
 		}
 	}
 }
