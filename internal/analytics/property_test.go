@@ -233,12 +233,13 @@ func seedProperty(t *testing.T, ctx context.Context, st *store.Store, r *rand.Ra
 
 // geoQuery turns a random query into one that the rollups answer from the
 // city rows alone: one country, region or city filter (or none) and a
-// location group-by, the count or the timeseries.
+// location or resource group-by, the count or the timeseries.
 func geoQuery(r *rand.Rand, v url.Values) {
 	for _, f := range filterParams {
 		v.Del(f.param)
 	}
-	v.Set("groupBy", pick(r, []string{GroupCount, GroupTimeseries, "countries", "regions", "cities"}))
+	v.Set("groupBy", pick(r, []string{GroupCount, GroupTimeseries, "countries", "regions", "cities", "top_links",
+		"top_qrcodes", "top_pages", "top_tags", "top_partners"}))
 	if f := pick(r, []string{"", "country", "region", "city"}); f != "" {
 		v.Set(f, pick(r, pools[f]))
 	}

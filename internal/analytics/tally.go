@@ -113,6 +113,15 @@ type rollupRead struct {
 	value  *string
 	prefix string
 	keep   func(v string) (string, bool)
+	// byResource counts each resource's own rows under its id (keep only
+	// filters): a resource group-by under a location filter, read from the
+	// resources' City rows.
+	byResource bool
+}
+
+// isGeo tells the dimensions read from the City rows (rollups.StoredDim).
+func isGeo(dim string) bool {
+	return dim == rollups.Country || dim == rollups.Region || dim == rollups.City
 }
 
 // rollupFit tells whether the rollups answer the tally, and how. Every
@@ -159,6 +168,16 @@ func (t tally) rollupFit() (rollupRead, bool) {
 		}
 		return rd, true
 	}
+	if isGeo(f.Dim) && (t.dim == rollups.LinkID || t.dim == rollups.QRCodeID || t.dim == rollups.PageID) {
+		// Each resource has its own City rows.
+		rd := rollupRead{dim: rollups.City, byResource: true, keep: func(v string) (string, bool) {
+			return "", matches(f, rollups.Derive(f.Dim, v))
+		}}
+		if f.Dim == rollups.Country {
+			rd.prefix = f.Value + rollups.Sep
+		}
+		return rd, true
+	}
 	if f.Dim == rollups.Country && slices.Contains(rollups.CountryCross, stored) && t.resources == nil {
 		// Per country rows are kept for the whole project only.
 		n := len(f.Value + rollups.Sep)
@@ -184,10 +203,19 @@ const maxIDsPerQuery = 500
 // With one segment the database sums across buckets; with several it
 // returns each bucket, which Go assigns to its segment.
 func (s *Service) rollupTally(ctx context.Context, t tally, rd rollupRead, pieces map[int64][]piece, oneSeg bool, out []segCounts) error {
+	if rd.byResource {
+		// The resources counted in the window, from the project's rows.
+		ids, err := s.resourcesIn(ctx, t, pieces, oneSeg, len(out))
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		t.resources = ids
+	}
 	dim, value := rd.dim, rd.value
 	resources := t.resources
 	var values []string
 	switch {
+	case rd.byResource:
 	case dim == rollups.LinkID || dim == rollups.QRCodeID || dim == rollups.PageID:
 		// Per resource these are kept only for the whole project (per
 		// resource they would repeat the total): filter on the value.
@@ -247,12 +275,15 @@ func (s *Service) rollupTally(ctx context.Context, t tally, rd rollupRead, piece
 				if t.includeBots {
 					bots = "SUM(bots)"
 				}
-				sel, group := "0, value", "value"
+				sel, group := "0, '', value", "value"
+				if rd.byResource {
+					sel, group = "0, resource_id, value", "resource_id, value"
+				}
 				if !oneSeg {
-					sel, group = "bucket, value", "bucket, value"
+					sel, group = "bucket"+sel[1:], "bucket, "+group
 				}
 				q := "SELECT " + sel + ", SUM(n), " + bots + ", SUM(amount) FROM analytics_rollups WHERE " + b.sql() + " GROUP BY " + group
-				if err := s.scanRollups(ctx, q, b.args, segOf, oneSeg, rd.keep, out); err != nil {
+				if err := s.scanRollups(ctx, q, b.args, segOf, oneSeg, rd, out); err != nil {
 					return err
 				}
 			}
@@ -261,8 +292,30 @@ func (s *Service) rollupTally(ctx context.Context, t tally, rd rollupRead, piece
 	return nil
 }
 
+// resourcesIn lists the resources of the tally's group-by dimension that
+// have counts in the pieces (ignoring the tally's filters).
+func (s *Service) resourcesIn(ctx context.Context, t tally, pieces map[int64][]piece, oneSeg bool, segs int) ([]string, error) {
+	tmp := make([]segCounts, segs)
+	for i := range tmp {
+		tmp[i] = segCounts{}
+	}
+	t.filters = nil
+	if err := s.rollupTally(ctx, t, rollupRead{dim: t.dim}, pieces, oneSeg, tmp); err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, sc := range tmp {
+		for id := range sc {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids), nil
+}
+
 func (s *Service) scanRollups(ctx context.Context, q string, args []any, segOf map[int64]int, oneSeg bool,
-	keep func(string) (string, bool), out []segCounts) error {
+	rd rollupRead, out []segCounts) error {
+	keep := rd.keep
 	rows, err := s.st.Read().QueryContext(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("analytics: rollups: %w", err)
@@ -270,8 +323,8 @@ func (s *Service) scanRollups(ctx context.Context, q string, args []any, segOf m
 	defer rows.Close()
 	for rows.Next() {
 		var bucket, n, bots, amount int64
-		var value string
-		if err := rows.Scan(&bucket, &value, &n, &bots, &amount); err != nil {
+		var res, value string
+		if err := rows.Scan(&bucket, &res, &value, &n, &bots, &amount); err != nil {
 			return fmt.Errorf("analytics: rollups: %w", err)
 		}
 		seg := 0
@@ -283,6 +336,9 @@ func (s *Service) scanRollups(ctx context.Context, q string, args []any, segOf m
 			if value, ok = keep(value); !ok {
 				continue
 			}
+		}
+		if rd.byResource {
+			value = res
 		}
 		out[seg].add(value, n+bots, amount)
 	}
