@@ -107,7 +107,7 @@ func (p *Pipeline) write(ctx context.Context, batch []Record) error {
 // row is written once per batch. Counted rows count in n, bots in bots; human
 // repeats in neither.
 func rollupsOf(batch []Record) rollups.Batch {
-	b := rollups.Batch{}
+	items := make([]rollups.Item, 0, len(batch))
 	for i := range batch {
 		r := &batch[i]
 		var c rollups.Counts
@@ -119,11 +119,11 @@ func rollupsOf(batch []Record) rollups.Batch {
 		default:
 			continue
 		}
-		b.Add(rollups.Item{ProjectID: r.ProjectID, Kind: string(r.Kind), Resource: r.ResourceID,
+		items = append(items, rollups.Item{ProjectID: r.ProjectID, Kind: string(r.Kind), Resource: r.ResourceID,
 			ResourceDim: kinds[r.Kind].rollupDim, At: store.Millis(r.Interaction.Timestamp),
 			Interaction: &r.Interaction, Counts: c})
 	}
-	return b
+	return rollups.Of(items)
 }
 
 func groupOf(batch []Record) []*group {

@@ -224,9 +224,9 @@ type Counts struct{ N, Bots, Amount int64 }
 // Batch aggregates rollup increments in memory.
 type Batch map[Key]*Counts
 
-// add adds c to the row of k at every grain.
-func (b Batch) add(k Key, at int64, c Counts) {
-	for _, g := range Grains {
+// addAt adds c to the row of k at each of grains.
+func (b Batch) addAt(k Key, at int64, c Counts, grains []int64) {
+	for _, g := range grains {
 		k.Grain, k.Bucket = g, floorTo(at, g)
 		if cur := b[k]; cur != nil {
 			cur.N += c.N
@@ -260,16 +260,35 @@ type Item struct {
 	Counts      Counts
 }
 
+// Of counts items into a new Batch, like Add on each. It counts at the
+// finest grain first and adds those rows to the coarser grains: an
+// interaction batch has several interactions per fine row, so that takes
+// about half the map operations of adding every item at every grain.
+func Of(items []Item) Batch {
+	fine := Batch{}
+	for _, it := range items {
+		fine.addItem(it, Grains[:1])
+	}
+	out := make(Batch, 2*len(fine))
+	for k, c := range fine {
+		out[k] = c
+		out.addAt(k, k.Bucket, *c, Grains[1:])
+	}
+	return out
+}
+
 // Add counts one item in the project's rows and, when it has a resource, in
 // that resource's rows.
-func (b Batch) Add(it Item) {
+func (b Batch) Add(it Item) { b.addItem(it, Grains) }
+
+func (b Batch) addItem(it Item, grains []int64) {
 	if it.Counts == (Counts{}) {
 		return // human repeats: neither counted nor bots
 	}
 	scopes := []string{""}
 	if it.Resource != "" {
 		scopes = append(scopes, it.Resource)
-		b.add(Key{ProjectID: it.ProjectID, Kind: it.Kind, Dim: it.ResourceDim, Value: it.Resource}, it.At, it.Counts)
+		b.addAt(Key{ProjectID: it.ProjectID, Kind: it.Kind, Dim: it.ResourceDim, Value: it.Resource}, it.At, it.Counts, grains)
 	}
 	var vals [16]string
 	if it.Interaction != nil {
@@ -277,7 +296,7 @@ func (b Batch) Add(it Item) {
 	}
 	for _, res := range scopes {
 		k := Key{ProjectID: it.ProjectID, Kind: it.Kind, Resource: res}
-		b.add(k, it.At, it.Counts)
+		b.addAt(k, it.At, it.Counts, grains)
 		if it.Interaction == nil {
 			continue
 		}
@@ -286,13 +305,13 @@ func (b Batch) Add(it Item) {
 				continue
 			}
 			k.Dim, k.Value = d, vals[i]
-			b.add(k, it.At, it.Counts)
+			b.addAt(k, it.At, it.Counts, grains)
 		}
 		if res == "" {
 			for j, d := range CountryCross {
 				if v := vals[crossIndex[j]]; v != "" {
 					k.Dim, k.Value = CountryBy(d), vals[1]+Sep+v
-					b.add(k, it.At, it.Counts)
+					b.addAt(k, it.At, it.Counts, grains)
 				}
 			}
 		}
