@@ -130,8 +130,10 @@ func isGeo(dim string) bool {
 // answer a tally without a dimension filter; with one filter when the
 // group-by is the total or a dimension stored in the same rows as the
 // filter's (a country filter with a group-by on cities, a utm_source filter
-// with one on utm_campaign), the rows kept in Go; and with one country filter
-// when the group-by is stored per country too (rollups.CountryCross).
+// with one on utm_campaign), the rows kept in Go; with one country filter
+// when the group-by is the total or stored per country too
+// (rollups.CountryCross); and with a location filter and a resource
+// group-by, from each resource's City rows.
 func (t tally) rollupFit() (rollupRead, bool) {
 	derive := func(v string) (string, bool) {
 		if t.dim == rollups.Total {
@@ -153,6 +155,21 @@ func (t tally) rollupFit() (rollupRead, bool) {
 	}
 	f := t.filters[0]
 	fstored := rollups.StoredDim(f.Dim)
+	if f.Dim == rollups.Country && t.resources == nil {
+		// Per country rows are kept for the whole project only. Every
+		// interaction has a trigger, so the country's trigger rows sum to
+		// its total.
+		if t.dim == rollups.Total {
+			return rollupRead{dim: rollups.CountryBy(rollups.Trigger, f.Value), keep: derive}, true
+		}
+		if slices.Contains(rollups.CountryCross, stored) {
+			rd := rollupRead{dim: rollups.CountryBy(stored, f.Value)}
+			if stored != t.dim {
+				rd.keep = derive
+			}
+			return rd, true
+		}
+	}
 	if t.dim == rollups.Total || stored == fstored {
 		rd := rollupRead{dim: fstored, keep: func(v string) (string, bool) {
 			if !matches(f, rollups.Derive(f.Dim, v)) {
@@ -177,13 +194,6 @@ func (t tally) rollupFit() (rollupRead, bool) {
 			rd.prefix = f.Value + rollups.Sep
 		}
 		return rd, true
-	}
-	if f.Dim == rollups.Country && slices.Contains(rollups.CountryCross, stored) && t.resources == nil {
-		// Per country rows are kept for the whole project only.
-		n := len(f.Value + rollups.Sep)
-		return rollupRead{dim: rollups.CountryBy(stored), prefix: f.Value + rollups.Sep, keep: func(v string) (string, bool) {
-			return derive(v[n:])
-		}}, true
 	}
 	return rollupRead{}, false
 }

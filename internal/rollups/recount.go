@@ -191,7 +191,7 @@ AND (EXISTS (SELECT 1 FROM interactions i WHERE i.project_id = p.id)
 	}
 	crossIDs, err := projectIDs(ctx, st, `SELECT p.id FROM projects p
 WHERE EXISTS (SELECT 1 FROM interactions i WHERE i.project_id = p.id)
-AND NOT EXISTS (SELECT 1 FROM analytics_rollups r WHERE r.project_id = p.id AND r.dim = $1)`, CountryBy(Trigger))
+AND NOT EXISTS (SELECT 1 FROM analytics_rollups r WHERE r.project_id = p.id AND r.dim LIKE $1)`, CountryBy(Trigger, "%"))
 	if err != nil {
 		return 0, err
 	}
@@ -224,7 +224,7 @@ AND NOT EXISTS (SELECT 1 FROM analytics_rollups r WHERE r.project_id = p.id AND 
 				return err
 			}
 			var n int
-			if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM analytics_rollups WHERE project_id = $1 AND dim = $2", id, CountryBy(Trigger)).Scan(&n); err != nil {
+			if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM analytics_rollups WHERE project_id = $1 AND dim LIKE $2", id, CountryBy(Trigger, "%")).Scan(&n); err != nil {
 				return err
 			}
 			if n > 0 {
@@ -250,7 +250,7 @@ func addCountryRows(ctx context.Context, tx *store.Tx, projectID string) error {
 		return err
 	}
 	for k := range b {
-		if !strings.HasPrefix(k.Dim, CountryBy("")) {
+		if !strings.Contains(k.Dim, "@") {
 			delete(b, k)
 		}
 	}

@@ -130,28 +130,35 @@ func Derive(dim, v string) string {
 // utmFirst is the index of the first UTM dimension in InteractionDims.
 const utmFirst = 11
 
-// CountryCross are the dimensions also counted per country, in rows of
-// dimension CountryBy(dim) with values country + Sep + value, for the whole
-// project only: with a country filter a group-by on any of them (and on the
-// UTM dimensions, read from the URL's) is a read of the rows of that country
-// instead of a scan of the raw rows. Country is the one filter the
-// dashboards put on everything; a filter on another dimension, combined with
-// a group-by on a third, is still answered from the raw rows. The cost: about
-// 40 % more rollup rows per interaction batch (per 15-minute bucket a country
-// sees a few hundred URLs, referrer URLs, browsers and devices).
-var CountryCross = []string{Continent, Device, Browser, OS, Referer, RefererURL, URL, Trigger}
+// CountryCross are the dimensions also counted per country, for the whole
+// project only, in rows of dimension CountryBy(dim, country): with a country
+// filter a group-by on any of them (and on the UTM dimensions, read from the
+// URL's) reads the rows of that country alone, one contiguous range of the
+// primary key per grain, instead of scanning the raw rows. The resource
+// dimensions are among them (per country, the project's rows per link, QR
+// code and page), so top_links, top_tags and top_partners too. Country is the
+// one filter the dashboards put on everything; another filter combined with
+// a breakdown stored in other rows is still answered from the raw rows. The
+// cost: about a third more rollup rows per interaction batch (per 15-minute
+// bucket a country sees a few hundred links, URLs and referrer URLs).
+var CountryCross = []string{Continent, Device, Browser, OS, Referer, RefererURL, URL, Trigger, LinkID, QRCodeID, PageID}
 
-// crossIndex is the index in InteractionDims of each of CountryCross.
+// crossIndex is the index in InteractionDims of each interaction dimension
+// of CountryCross (the resource dimensions are not among InteractionDims).
 var crossIndex = func() []int {
-	out := make([]int, len(CountryCross))
-	for i, d := range CountryCross {
-		out[i] = slices.Index(InteractionDims, d)
+	var out []int
+	for _, d := range CountryCross {
+		if i := slices.Index(InteractionDims, d); i >= 0 {
+			out = append(out, i)
+		}
 	}
 	return out
 }()
 
-// CountryBy is the dimension of the per-country rows of dim.
-func CountryBy(dim string) string { return Country + "*" + dim }
+// CountryBy is the dimension of the rows that count dim's values among the
+// interactions from country. Dimension names contain no "@", so each pair
+// names its own rows.
+func CountryBy(dim, country string) string { return dim + "@" + country }
 
 // InteractionDims are the dimensions read from an interaction, in the order
 // Values returns them.
@@ -308,11 +315,15 @@ func (b Batch) addItem(it Item, grains []int64) {
 			b.addAt(k, it.At, it.Counts, grains)
 		}
 		if res == "" {
-			for j, d := range CountryCross {
-				if v := vals[crossIndex[j]]; v != "" {
-					k.Dim, k.Value = CountryBy(d), vals[1]+Sep+v
+			for _, i := range crossIndex {
+				if vals[i] != "" {
+					k.Dim, k.Value = CountryBy(InteractionDims[i], vals[1]), vals[i]
 					b.addAt(k, it.At, it.Counts, grains)
 				}
+			}
+			if it.Resource != "" {
+				k.Dim, k.Value = CountryBy(it.ResourceDim, vals[1]), it.Resource
+				b.addAt(k, it.At, it.Counts, grains)
 			}
 		}
 	}
