@@ -326,6 +326,24 @@ func (s *Service) resourcesIn(ctx context.Context, t tally, pieces map[int64][]p
 func (s *Service) scanRollups(ctx context.Context, q string, args []any, segOf map[int64]int, oneSeg bool,
 	rd rollupRead, out []segCounts) error {
 	keep := rd.keep
+	if keep != nil {
+		// Many rows share a value (one per bucket): derive each once (a UTM
+		// value parses its URL).
+		type kept struct {
+			v  string
+			ok bool
+		}
+		memo := map[string]kept{}
+		derive := keep
+		keep = func(v string) (string, bool) {
+			k, seen := memo[v]
+			if !seen {
+				k.v, k.ok = derive(v)
+				memo[v] = k
+			}
+			return k.v, k.ok
+		}
+	}
 	rows, err := s.st.Read().QueryContext(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("analytics: rollups: %w", err)
