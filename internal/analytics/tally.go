@@ -144,6 +144,9 @@ func (t tally) rollupFit() (rollupRead, bool) {
 	}
 	stored := rollups.StoredDim(t.dim)
 	if len(t.filters) == 0 {
+		if t.resources == nil && rollups.ProjectStored(t.dim) {
+			return rollupRead{dim: t.dim}, true
+		}
 		rd := rollupRead{dim: stored}
 		if stored != t.dim {
 			rd.keep = derive

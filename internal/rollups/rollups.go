@@ -84,15 +84,22 @@ const (
 // country, cities their region too).
 const Sep = "\x1f"
 
-// Country and Region rows are not stored: they are read from the City rows.
-// Every interaction has a City value (country, region and city joined by
-// Sep, non-empty even when all three are), and its Region and Country values
-// are its prefixes, so summing City rows by prefix gives them exactly. That
-// saves a fifth of the rows an interaction batch writes (per resource, most
-// interactions of a bucket have a distinct country and region row), and it
-// answers a country, region or city filter together with a group-by on any of
-// the three from the same rows. Databases written before keep Country and
-// Region rows nobody reads; migration 0019 deletes them.
+// Per resource, Country and Region rows are not stored: they are read from
+// the City rows. Every interaction has a City value (country, region and city
+// joined by Sep, non-empty even when all three are), and its Region and
+// Country values are its prefixes, so summing City rows by prefix gives them
+// exactly. That saves a fifth of the rows an interaction batch writes (per
+// resource, most interactions of a bucket have a distinct country and region
+// row), and it answers a country, region or city filter together with a
+// group-by on any of the three from the same rows. For the whole project they
+// are stored (ProjectStored): there they are few rows per bucket, and they
+// keep an unfiltered countries or regions group-by from reading every city.
+// Databases written before keep per-resource Country and Region rows nobody
+// reads; migration 0019 deletes them.
+
+// ProjectStored tells the dimensions whose rows are stored for the whole
+// project although StoredDim names another.
+func ProjectStored(dim string) bool { return dim == Country || dim == Region }
 
 // The UTM dimensions are not stored either: they are a function of the
 // destination URL (UTM), so they are read from the URL rows, which exist
@@ -311,7 +318,7 @@ func (b Batch) addItem(it Item, grains []int64) {
 			continue
 		}
 		for i, d := range InteractionDims {
-			if vals[i] == "" || StoredDim(d) != d {
+			if vals[i] == "" || (StoredDim(d) != d && (res != "" || !ProjectStored(d))) {
 				continue
 			}
 			k.Dim, k.Value = d, vals[i]
