@@ -146,8 +146,8 @@ const utmFirst = 11
 // code and page), so top_links, top_tags and top_partners too. Country is the
 // only filter kept this way: it costs about a third more rollup rows per
 // interaction batch (per 15-minute bucket a country sees a few hundred links,
-// URLs and referrer URLs; 3.05 rows per interaction instead of 2.29 at 10
-// million over 30 days) and a quarter of the ingest CPU, and every filter
+// URLs and referrer URLs; 3.06 rows per interaction instead of 2.3 at the
+// density of 10 million over 30 days) and a quarter of the ingest CPU, and every filter
 // crossed with every dimension would multiply the rows. Another filter
 // combined with a breakdown stored in other rows is answered from the raw
 // rows.
