@@ -60,12 +60,23 @@ func randomInteraction(r *rand.Rand, at time.Time) tracking.Interaction {
 		u += "?" + q.Encode()
 	}
 	ref := pick(r, pools["referer"])
-	return tracking.Interaction{Timestamp: at.UTC().Truncate(time.Millisecond), ClickID: ids.ClickID(), URL: u,
+	in := tracking.Interaction{Timestamp: at.UTC().Truncate(time.Millisecond), ClickID: ids.ClickID(), URL: u,
 		IP: fmt.Sprintf("10.0.0.%d", r.IntN(40)), Continent: pick(r, pools["continent"]), Country: pick(r, pools["country"]),
 		Region: pick(r, pools["region"]), City: pick(r, pools["city"]), Device: pick(r, pools["device"]),
 		DeviceVendor: "V", DeviceModel: "M", Browser: pick(r, pools["browser"]), BrowserVersion: "1", Engine: "E",
 		EngineVersion: "1", OS: pick(r, pools["os"]), OSVersion: "1", CPUArchitecture: "amd64", UA: fmt.Sprintf("ua%d", r.IntN(3)),
 		Bot: r.IntN(10) == 0, QR: r.IntN(3) == 0, Referer: ref, RefererURL: "https://" + ref + "/x" + fmt.Sprint(r.IntN(2))}
+	// Unknown parts of the location (country, region and city counts are
+	// all read from the city rows, whose value joins the three).
+	switch r.IntN(12) {
+	case 0:
+		in.Country, in.Region, in.City = "", "", ""
+	case 1:
+		in.Region = ""
+	case 2:
+		in.City = ""
+	}
+	return in
 }
 
 // randomTime is near one of the DST changes (within ±60 h), at any ms.
@@ -91,9 +102,15 @@ func TestRollupsEqualRawScan(t *testing.T) {
 		projs := seedProperty(t, ctx, st, r)
 		svc := NewService(st)
 		queries := 0
-		for queries < 160 {
+		for queries < 280 {
 			pr := pick(r, projs)
 			v := randomQuery(r, pr)
+			switch {
+			case queries >= 220:
+				countryQuery(r, v)
+			case queries >= 160:
+				geoQuery(r, v)
+			}
 			p, err := ParseParams(v)
 			if err != nil {
 				t.Fatalf("%s: %v", v.Encode(), err)
@@ -212,6 +229,29 @@ func seedProperty(t *testing.T, ctx context.Context, st *store.Store, r *rand.Ra
 		}
 	}
 	return projs
+}
+
+// geoQuery turns a random query into one that the rollups answer from the
+// city rows alone: one country, region or city filter (or none) and a
+// location or resource group-by, the count or the timeseries.
+func geoQuery(r *rand.Rand, v url.Values) {
+	for _, f := range filterParams {
+		v.Del(f.param)
+	}
+	v.Set("groupBy", pick(r, []string{GroupCount, GroupTimeseries, "countries", "regions", "cities", "top_links",
+		"top_qrcodes", "top_pages", "top_tags", "top_partners"}))
+	if f := pick(r, []string{"", "country", "region", "city"}); f != "" {
+		v.Set(f, pick(r, pools[f]))
+	}
+}
+
+// countryQuery turns a random query into one with a country filter alone,
+// which the rollups answer from the per-country rows for most group-bys.
+func countryQuery(r *rand.Rand, v url.Values) {
+	for _, f := range filterParams {
+		v.Del(f.param)
+	}
+	v.Set("country", pick(r, pools["country"]))
 }
 
 func randomQuery(r *rand.Rand, pr *propProject) url.Values {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/codeqr/codeqr/internal/rollups"
 	"github.com/codeqr/codeqr/internal/tracking"
@@ -62,7 +63,7 @@ func (s *Service) run(ctx context.Context, t tally, edges []int64) ([]segCounts,
 	if len(out) == 0 || (t.resources != nil && len(t.resources) == 0) {
 		return out, nil
 	}
-	rdim, rvalue, ok := t.rollupFit()
+	rd, ok := t.rollupFit()
 	if s.raw || !ok {
 		spans := make([]span, len(out))
 		for i := range out {
@@ -91,7 +92,7 @@ func (s *Service) run(ctx context.Context, t tally, edges []int64) ([]segCounts,
 			pieces[p.Grain] = append(pieces[p.Grain], piece{p.Bucket, i})
 		}
 	}
-	if err := s.rollupTally(ctx, t, rdim, rvalue, pieces, len(out) == 1, out); err != nil {
+	if err := s.rollupTally(ctx, t, rd, pieces, len(out) == 1, out); err != nil {
 		return nil, err
 	}
 	if len(ragged) > 0 {
@@ -102,24 +103,102 @@ func (s *Service) run(ctx context.Context, t tally, edges []int64) ([]segCounts,
 	return out, nil
 }
 
-// rollupFit tells whether the rollups answer the tally, and with which
-// rollup dimension and value (value nil: every value). They do without a
-// dimension filter, and with one whole-value filter when the group-by is the
-// total or the filter's own dimension.
-func (t tally) rollupFit() (dim string, value *string, ok bool) {
-	switch len(t.filters) {
-	case 0:
-		return t.dim, nil, true
-	case 1:
-		f := t.filters[0]
-		if f.Dim == rollups.Region || f.Dim == rollups.City {
-			return "", nil, false // the filter names a part of the value
+// rollupRead is how the rollups answer a tally: the rows of one stored
+// dimension, all of them or those of one value or of values that start with
+// prefix, and keep, which maps a row's value to the value it counts under in
+// the answer (false: the row does not count; nil: every row counts under its
+// own value).
+type rollupRead struct {
+	dim    string
+	value  *string
+	prefix string
+	keep   func(v string) (string, bool)
+	// byResource counts each resource's own rows under its id (keep only
+	// filters): a resource group-by under a location filter, read from the
+	// resources' City rows.
+	byResource bool
+}
+
+// isGeo tells the dimensions read from the City rows (rollups.StoredDim).
+func isGeo(dim string) bool {
+	return dim == rollups.Country || dim == rollups.Region || dim == rollups.City
+}
+
+// rollupFit tells whether the rollups answer the tally, and how. Every
+// dimension is read from the rows of its rollups.StoredDim (countries and
+// regions from the city rows, UTM parameters from the URL rows). The rollups
+// answer a tally without a dimension filter; with one filter when the
+// group-by is the total or a dimension stored in the same rows as the
+// filter's (a country filter with a group-by on cities, a utm_source filter
+// with one on utm_campaign), the rows kept in Go; with one country filter
+// when the group-by is the total or stored per country too
+// (rollups.CountryCross); and with a location filter and a resource
+// group-by, from each resource's City rows.
+func (t tally) rollupFit() (rollupRead, bool) {
+	derive := func(v string) (string, bool) {
+		if t.dim == rollups.Total {
+			return "", true
 		}
-		if t.dim == rollups.Total || t.dim == f.Dim {
-			return f.Dim, &f.Value, true
+		x := rollups.Derive(t.dim, v)
+		return x, x != ""
+	}
+	stored := rollups.StoredDim(t.dim)
+	if len(t.filters) == 0 {
+		if t.resources == nil && rollups.ProjectStored(t.dim) {
+			return rollupRead{dim: t.dim}, true
+		}
+		rd := rollupRead{dim: stored}
+		if stored != t.dim {
+			rd.keep = derive
+		}
+		return rd, true
+	}
+	if len(t.filters) > 1 {
+		return rollupRead{}, false
+	}
+	f := t.filters[0]
+	fstored := rollups.StoredDim(f.Dim)
+	if f.Dim == rollups.Country && t.resources == nil {
+		// Per country rows are kept for the whole project only. Every
+		// interaction has a trigger, so the country's trigger rows sum to
+		// its total.
+		if t.dim == rollups.Total {
+			return rollupRead{dim: rollups.CountryBy(rollups.Trigger, f.Value), keep: derive}, true
+		}
+		if slices.Contains(rollups.CountryCross, stored) {
+			rd := rollupRead{dim: rollups.CountryBy(stored, f.Value)}
+			if stored != t.dim {
+				rd.keep = derive
+			}
+			return rd, true
 		}
 	}
-	return "", nil, false
+	if t.dim == rollups.Total || stored == fstored {
+		rd := rollupRead{dim: fstored, keep: func(v string) (string, bool) {
+			if !matches(f, rollups.Derive(f.Dim, v)) {
+				return "", false
+			}
+			return derive(v)
+		}}
+		switch {
+		case f.Dim == fstored && f.Dim != rollups.City:
+			rd.value = &f.Value // a whole stored value
+		case f.Dim == rollups.Country:
+			rd.prefix = f.Value + rollups.Sep
+		}
+		return rd, true
+	}
+	if isGeo(f.Dim) && (t.dim == rollups.LinkID || t.dim == rollups.QRCodeID || t.dim == rollups.PageID) {
+		// Each resource has its own City rows.
+		rd := rollupRead{dim: rollups.City, byResource: true, keep: func(v string) (string, bool) {
+			return "", matches(f, rollups.Derive(f.Dim, v))
+		}}
+		if f.Dim == rollups.Country {
+			rd.prefix = f.Value + rollups.Sep
+		}
+		return rd, true
+	}
+	return rollupRead{}, false
 }
 
 type piece struct {
@@ -136,10 +215,20 @@ const maxIDsPerQuery = 500
 // rollupTally adds the rollup rows of the given pieces (by grain) to out.
 // With one segment the database sums across buckets; with several it
 // returns each bucket, which Go assigns to its segment.
-func (s *Service) rollupTally(ctx context.Context, t tally, dim string, value *string, pieces map[int64][]piece, oneSeg bool, out []segCounts) error {
+func (s *Service) rollupTally(ctx context.Context, t tally, rd rollupRead, pieces map[int64][]piece, oneSeg bool, out []segCounts) error {
+	if rd.byResource {
+		// The resources counted in the window, from the project's rows.
+		ids, err := s.resourcesIn(ctx, t, pieces, oneSeg, len(out))
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		t.resources = ids
+	}
+	dim, value := rd.dim, rd.value
 	resources := t.resources
 	var values []string
 	switch {
+	case rd.byResource:
 	case dim == rollups.LinkID || dim == rollups.QRCodeID || dim == rollups.PageID:
 		// Per resource these are kept only for the whole project (per
 		// resource they would repeat the total): filter on the value.
@@ -187,6 +276,9 @@ func (s *Service) rollupTally(ctx context.Context, t tally, dim string, value *s
 				if value != nil {
 					b.add("value = ?", *value)
 				}
+				if rd.prefix != "" {
+					b.add(fmt.Sprintf("substr(value, 1, %d) = ?", utf8.RuneCountInString(rd.prefix)), rd.prefix)
+				}
 				or := make([]string, len(rs))
 				for i, r := range rs {
 					or[i] = fmt.Sprintf("(bucket >= %d AND bucket < %d)", r.lo, r.hi)
@@ -196,12 +288,15 @@ func (s *Service) rollupTally(ctx context.Context, t tally, dim string, value *s
 				if t.includeBots {
 					bots = "SUM(bots)"
 				}
-				sel, group := "0, value", "value"
+				sel, group := "0, '', value", "value"
+				if rd.byResource {
+					sel, group = "0, resource_id, value", "resource_id, value"
+				}
 				if !oneSeg {
-					sel, group = "bucket, value", "bucket, value"
+					sel, group = "bucket"+sel[1:], "bucket, "+group
 				}
 				q := "SELECT " + sel + ", SUM(n), " + bots + ", SUM(amount) FROM analytics_rollups WHERE " + b.sql() + " GROUP BY " + group
-				if err := s.scanRollups(ctx, q, b.args, segOf, oneSeg, t.dim == rollups.Total, out); err != nil {
+				if err := s.scanRollups(ctx, q, b.args, segOf, oneSeg, rd, out); err != nil {
 					return err
 				}
 			}
@@ -210,7 +305,48 @@ func (s *Service) rollupTally(ctx context.Context, t tally, dim string, value *s
 	return nil
 }
 
-func (s *Service) scanRollups(ctx context.Context, q string, args []any, segOf map[int64]int, oneSeg, total bool, out []segCounts) error {
+// resourcesIn lists the resources of the tally's group-by dimension that
+// have counts in the pieces (ignoring the tally's filters).
+func (s *Service) resourcesIn(ctx context.Context, t tally, pieces map[int64][]piece, oneSeg bool, segs int) ([]string, error) {
+	tmp := make([]segCounts, segs)
+	for i := range tmp {
+		tmp[i] = segCounts{}
+	}
+	t.filters = nil
+	if err := s.rollupTally(ctx, t, rollupRead{dim: t.dim}, pieces, oneSeg, tmp); err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, sc := range tmp {
+		for id := range sc {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids), nil
+}
+
+func (s *Service) scanRollups(ctx context.Context, q string, args []any, segOf map[int64]int, oneSeg bool,
+	rd rollupRead, out []segCounts) error {
+	keep := rd.keep
+	if keep != nil {
+		// Many rows share a value (one per bucket): derive each once (a UTM
+		// value parses its URL).
+		type kept struct {
+			v  string
+			ok bool
+		}
+		memo := map[string]kept{}
+		derive := keep
+		keep = func(v string) (string, bool) {
+			k, seen := memo[v]
+			if !seen {
+				k.v, k.ok = derive(v)
+				memo[v] = k
+			}
+			return k.v, k.ok
+		}
+	}
 	rows, err := s.st.Read().QueryContext(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("analytics: rollups: %w", err)
@@ -218,16 +354,22 @@ func (s *Service) scanRollups(ctx context.Context, q string, args []any, segOf m
 	defer rows.Close()
 	for rows.Next() {
 		var bucket, n, bots, amount int64
-		var value string
-		if err := rows.Scan(&bucket, &value, &n, &bots, &amount); err != nil {
+		var res, value string
+		if err := rows.Scan(&bucket, &res, &value, &n, &bots, &amount); err != nil {
 			return fmt.Errorf("analytics: rollups: %w", err)
 		}
 		seg := 0
 		if !oneSeg {
 			seg = segOf[bucket]
 		}
-		if total {
-			value = "" // a filter's value, summed into the total
+		if keep != nil {
+			var ok bool
+			if value, ok = keep(value); !ok {
+				continue
+			}
+		}
+		if rd.byResource {
+			value = res
 		}
 		out[seg].add(value, n+bots, amount)
 	}

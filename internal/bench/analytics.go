@@ -7,8 +7,10 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/url"
+	"runtime/pprof"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/codeqr/codeqr/internal/analytics"
@@ -31,6 +33,9 @@ type AnalyticsOptions struct {
 	Seed  uint64        // data generator seed
 	Log   io.Writer     // progress
 	Limit time.Duration // stop timing queries after this long (0: no limit)
+	// IngestProfile and QueryProfile, when set, receive a CPU profile of
+	// the ingest phase and of the query phase.
+	IngestProfile, QueryProfile io.Writer
 }
 
 // QueryTiming is the latency of one query shape.
@@ -112,6 +117,11 @@ func Analytics(ctx context.Context, st *store.Store, o AnalyticsOptions) (Analyt
 	pipe := interactions.New(st, events.NewWriter(nil, nil), interactions.Options{
 		FlushInterval: time.Hour, MaxBatch: o.Batch, MaxBuffered: 4 * o.Batch, DedupeWindow: -1})
 	gen := newGenerator(o.Seed, p.ID, linkIDs)
+	stopProfile, err := startProfile(o.IngestProfile)
+	if err != nil {
+		return res, err
+	}
+	defer stopProfile()
 	start := time.Now()
 	from := o.Now.Add(-o.Span)
 	step := o.Span / time.Duration(max(o.N, 1))
@@ -133,6 +143,7 @@ func Analytics(ctx context.Context, st *store.Store, o AnalyticsOptions) (Analyt
 	}
 	res.Ingest = time.Since(start)
 	res.PerSec = float64(o.N) / res.Ingest.Seconds()
+	stopProfile()
 	if err := pipe.Stop(ctx); err != nil {
 		return res, err
 	}
@@ -145,6 +156,11 @@ func Analytics(ctx context.Context, st *store.Store, o AnalyticsOptions) (Analyt
 	if o.Limit > 0 {
 		deadline = time.Now().Add(o.Limit)
 	}
+	stopProfile, err = startProfile(o.QueryProfile)
+	if err != nil {
+		return res, err
+	}
+	defer stopProfile()
 	groupBys := []string{"count", "timeseries", "continents", "countries", "regions", "cities", "devices", "browsers", "os",
 		"referers", "referer_urls", "top_urls", "triggers", "utm_sources", "utm_mediums", "utm_campaigns", "utm_terms",
 		"utm_contents", "top_links", "top_qrcodes", "top_pages", "top_tags", "top_partners"}
@@ -185,6 +201,18 @@ func Analytics(ctx context.Context, st *store.Store, o AnalyticsOptions) (Analyt
 		}
 	}
 	return res, nil
+}
+
+// startProfile starts a CPU profile into w (none when w is nil) and returns
+// its stop function.
+func startProfile(w io.Writer) (stop func(), err error) {
+	if w == nil {
+		return func() {}, nil
+	}
+	if err := pprof.StartCPUProfile(w); err != nil {
+		return nil, fmt.Errorf("bench analytics: cpu profile: %w", err)
+	}
+	return sync.OnceFunc(pprof.StopCPUProfile), nil
 }
 
 // percentile is the nearest-rank q-quantile of ds.

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"os/signal"
 	"syscall"
 	"time"
@@ -19,7 +20,7 @@ const benchUsage = `usage:
   codeqr bench deliveries --key KEY --burst N [--webhooks K] [--bare D] [--server-pid PID]
   codeqr bench soak --key KEY --server-pid PID [--rate N] [--webhooks K] [--duration D (10m)]
   codeqr bench links --key KEY [--server URL] (--rate N | --concurrency C) [--duration D]
-  codeqr bench analytics [--n N] [--span D] [--links L] [--batch B] [--runs R] [--database-url URL | --data-dir DIR]
+  codeqr bench analytics [--n N] [--span D] [--links L] [--batch B] [--runs R] [--cpuprofile FILE] [--query-cpuprofile FILE] [--database-url URL | --data-dir DIR]
   codeqr bench redirects --key KEY [--server URL] [--concurrency C] [--duration D] [--no-bare]
 
 The server must allow the local receiver: serve --webhooks-allow-http --webhooks-allow-private.
@@ -118,8 +119,24 @@ func benchAnalytics(ctx context.Context, args []string, stdout, stderr io.Writer
 	fs.IntVar(&o.Links, "links", 200, "links they are spread over (a few popular ones get most)")
 	fs.IntVar(&o.Batch, "batch", 5000, "interactions per write transaction")
 	fs.IntVar(&o.Runs, "runs", 20, "timed runs of each query")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the ingest phase to this file (go tool pprof)")
+	queryProfile := fs.String("query-cpuprofile", "", "write a CPU profile of the query phase to this file")
 	if err := parseWithEnv(fs, args); err != nil {
 		return err
+	}
+	for _, p := range []struct {
+		name string
+		dst  *io.Writer
+	}{{*cpuProfile, &o.IngestProfile}, {*queryProfile, &o.QueryProfile}} {
+		if p.name == "" {
+			continue
+		}
+		f, err := os.Create(p.name)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		*p.dst = f
 	}
 	cfg, err := cf.finish()
 	if err != nil {

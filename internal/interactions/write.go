@@ -53,7 +53,7 @@ const perRow = 31
 // by a linear search, so a statement of k parameters costs O(k²) to prepare.
 const rowsPerInsert = 32
 
-func rowArgs(r Record) []any {
+func appendRowArgs(args []any, r Record) []any {
 	in := r.Interaction
 	var link, qr, page any
 	switch r.Kind {
@@ -71,10 +71,10 @@ func rowArgs(r Record) []any {
 	if in.Longitude != nil {
 		lon = *in.Longitude
 	}
-	return []any{in.ClickID, r.ProjectID, string(r.Kind), link, qr, page, in.URL, in.IP, in.Continent, in.Country,
+	return append(args, in.ClickID, r.ProjectID, string(r.Kind), link, qr, page, in.URL, in.IP, in.Continent, in.Country,
 		in.Region, in.City, lat, lon, in.Device, in.DeviceVendor, in.DeviceModel, in.Browser, in.BrowserVersion,
 		in.Engine, in.EngineVersion, in.OS, in.OSVersion, in.CPUArchitecture, in.UA, in.Bot, in.QR, in.Referer,
-		in.RefererURL, r.counted, store.Millis(in.Timestamp)}
+		in.RefererURL, r.counted, store.Millis(in.Timestamp))
 }
 
 // group is the records of one resource in a batch.
@@ -91,7 +91,7 @@ type group struct {
 func (p *Pipeline) write(ctx context.Context, batch []Record) error {
 	groups := groupOf(batch)
 	return p.st.InTx(ctx, func(tx *store.Tx) error {
-		if err := insertRows(ctx, tx, batch); err != nil {
+		if err := insertRows(ctx, tx, p.st.Dialect(), batch); err != nil {
 			return err
 		}
 		for _, g := range groups {
@@ -99,7 +99,7 @@ func (p *Pipeline) write(ctx context.Context, batch []Record) error {
 				return err
 			}
 		}
-		return rollups.Write(ctx, tx, rollupsOf(batch))
+		return rollups.WriteBulk(ctx, tx, p.st.Dialect(), rollupsOf(batch))
 	})
 }
 
@@ -107,7 +107,7 @@ func (p *Pipeline) write(ctx context.Context, batch []Record) error {
 // row is written once per batch. Counted rows count in n, bots in bots; human
 // repeats in neither.
 func rollupsOf(batch []Record) rollups.Batch {
-	b := rollups.Batch{}
+	items := make([]rollups.Item, 0, len(batch))
 	for i := range batch {
 		r := &batch[i]
 		var c rollups.Counts
@@ -119,11 +119,11 @@ func rollupsOf(batch []Record) rollups.Batch {
 		default:
 			continue
 		}
-		b.Add(rollups.Item{ProjectID: r.ProjectID, Kind: string(r.Kind), Resource: r.ResourceID,
+		items = append(items, rollups.Item{ProjectID: r.ProjectID, Kind: string(r.Kind), Resource: r.ResourceID,
 			ResourceDim: kinds[r.Kind].rollupDim, At: store.Millis(r.Interaction.Timestamp),
 			Interaction: &r.Interaction, Counts: c})
 	}
-	return b
+	return rollups.Of(items)
 }
 
 func groupOf(batch []Record) []*group {
@@ -152,24 +152,44 @@ func groupOf(batch []Record) []*group {
 	return out
 }
 
-func insertRows(ctx context.Context, tx *store.Tx, batch []Record) error {
+// insertRows writes the raw rows: on PostgreSQL in one statement from
+// arrays (a round trip per 32 rows was a third of the ingest time), on
+// SQLite, in process, in multi-row statements of rowsPerInsert.
+func insertRows(ctx context.Context, tx *store.Tx, d store.Dialect, batch []Record) error {
+	if d.Name() == "postgres" && len(batch) > 0 {
+		return insertUnnest(ctx, tx, batch)
+	}
+	args := make([]any, 0, rowsPerInsert*perRow)
 	for start := 0; start < len(batch); start += rowsPerInsert {
 		chunk := batch[start:min(start+rowsPerInsert, len(batch))]
-		var sb strings.Builder
-		sb.WriteString("INSERT INTO interactions (" + insertColumns + ") VALUES ")
-		args := make([]any, 0, len(chunk)*perRow)
-		for i, r := range chunk {
-			if i > 0 {
-				sb.WriteString(", ")
-			}
-			sb.WriteString("(" + store.Placeholders(len(args)+1, perRow) + ")")
-			args = append(args, rowArgs(r)...)
+		args = args[:0]
+		for _, r := range chunk {
+			args = appendRowArgs(args, r)
 		}
-		if _, err := tx.ExecContext(ctx, sb.String(), args...); err != nil {
+		q := fullInsert
+		if len(chunk) < rowsPerInsert {
+			q = insertSQL(len(chunk))
+		}
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 			return fmt.Errorf("interactions: insert %d rows: %w", len(chunk), err)
 		}
 	}
 	return nil
+}
+
+// fullInsert is the statement of a full chunk, built once.
+var fullInsert = insertSQL(rowsPerInsert)
+
+func insertSQL(rows int) string {
+	var sb strings.Builder
+	sb.WriteString("INSERT INTO interactions (" + insertColumns + ") VALUES ")
+	for i := range rows {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString("(" + store.Placeholders(i*perRow+1, perRow) + ")")
+	}
+	return sb.String()
 }
 
 // writeGroup bumps one resource's counters and emits its events.
@@ -268,4 +288,63 @@ WHERE w.project_id = $3`, string(t), g.id, g.projectID)
 		botHook = botHook || bots
 	}
 	return anyHook, botHook, rows.Err()
+}
+
+// unnestTypes are the PostgreSQL array types of insertColumns, in order.
+var unnestTypes = [perRow]string{"text", "text", "text", "text", "text", "text", "text", "text", "text", "text", "text", "text",
+	"float8", "float8", "text", "text", "text", "text", "text", "text", "text", "text", "text",
+	"text", "text", "bool", "bool", "text", "text", "bool", "int8"}
+
+var unnestInsert = func() string {
+	ph := make([]string, perRow)
+	for i, t := range unnestTypes {
+		ph[i] = fmt.Sprintf("$%d::%s[]", i+1, t)
+	}
+	return "INSERT INTO interactions (" + insertColumns + ") SELECT * FROM unnest(" + strings.Join(ph, ", ") + ")"
+}()
+
+// insertUnnest writes a batch's raw rows as one INSERT … SELECT FROM unnest
+// of one array per column.
+func insertUnnest(ctx context.Context, tx *store.Tx, batch []Record) error {
+	n := len(batch)
+	text := func() []string { return make([]string, n) }
+	var (
+		clickID, project, kind               = text(), text(), text()
+		link, qr, page                       = make([]*string, n), make([]*string, n), make([]*string, n)
+		url, ip, continent, country, region  = text(), text(), text(), text(), text()
+		city                                 = text()
+		lat, lon                             = make([]*float64, n), make([]*float64, n)
+		device, vendor, model, browser, bver = text(), text(), text(), text(), text()
+		engine, ever, os, osver, cpu, ua     = text(), text(), text(), text(), text(), text()
+		bot, isQR, counted                   = make([]bool, n), make([]bool, n), make([]bool, n)
+		referer, refererURL                  = text(), text()
+		created                              = make([]int64, n)
+	)
+	for i := range batch {
+		r := &batch[i]
+		in := &r.Interaction
+		id := r.ResourceID
+		switch r.Kind {
+		case KindClick:
+			link[i] = &id
+		case KindScan:
+			qr[i] = &id
+		case KindView:
+			page[i] = &id
+		}
+		clickID[i], project[i], kind[i] = in.ClickID, r.ProjectID, string(r.Kind)
+		url[i], ip[i], continent[i], country[i], region[i], city[i] = in.URL, in.IP, in.Continent, in.Country, in.Region, in.City
+		lat[i], lon[i] = in.Latitude, in.Longitude
+		device[i], vendor[i], model[i], browser[i], bver[i] = in.Device, in.DeviceVendor, in.DeviceModel, in.Browser, in.BrowserVersion
+		engine[i], ever[i], os[i], osver[i], cpu[i], ua[i] = in.Engine, in.EngineVersion, in.OS, in.OSVersion, in.CPUArchitecture, in.UA
+		bot[i], isQR[i], counted[i] = in.Bot, in.QR, r.counted
+		referer[i], refererURL[i] = in.Referer, in.RefererURL
+		created[i] = store.Millis(in.Timestamp)
+	}
+	if _, err := tx.ExecContext(ctx, unnestInsert, clickID, project, kind, link, qr, page, url, ip, continent, country, region,
+		city, lat, lon, device, vendor, model, browser, bver, engine, ever, os, osver, cpu, ua, bot, isQR, referer, refererURL,
+		counted, created); err != nil {
+		return fmt.Errorf("interactions: insert %d rows: %w", n, err)
+	}
+	return nil
 }

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 
 	"github.com/codeqr/codeqr/internal/store"
 	"github.com/codeqr/codeqr/internal/tracking"
@@ -160,7 +162,9 @@ func Diff(a, b Batch, max int) []string {
 
 // Backfill rebuilds the rollups of every project that has raw interactions
 // or conversions but no rollup rows at all: the data written before rollups
-// existed. serve runs it before it writes any interaction. Each project is
+// existed — and adds the per-country rows (CountryCross) to every project
+// with interactions that has none: the data written before those existed.
+// serve runs it before it writes any interaction. Each project is
 // rebuilt under a lock on its row, so two nodes starting at once do not
 // both fill it.
 func Backfill(ctx context.Context, st *store.Store) (projects int, err error) {
@@ -185,6 +189,12 @@ AND (EXISTS (SELECT 1 FROM interactions i WHERE i.project_id = p.id)
 	if err := rows.Err(); err != nil {
 		return 0, fmt.Errorf("rollups: backfill: %w", err)
 	}
+	crossIDs, err := projectIDs(ctx, st, `SELECT p.id FROM projects p
+WHERE EXISTS (SELECT 1 FROM interactions i WHERE i.project_id = p.id)
+AND NOT EXISTS (SELECT 1 FROM analytics_rollups r WHERE r.project_id = p.id AND r.dim LIKE $1)`, CountryBy(Trigger, "%"))
+	if err != nil {
+		return 0, err
+	}
 	for _, id := range ids {
 		err := st.InTx(ctx, func(tx *store.Tx) error {
 			// A no-op update takes the project's row lock on both databases.
@@ -205,7 +215,66 @@ AND (EXISTS (SELECT 1 FROM interactions i WHERE i.project_id = p.id)
 		}
 		projects++
 	}
+	for _, id := range crossIDs {
+		if slices.Contains(ids, id) {
+			continue // rebuilt whole above
+		}
+		err := st.InTx(ctx, func(tx *store.Tx) error {
+			if _, err := tx.ExecContext(ctx, "UPDATE projects SET id = id WHERE id = $1", id); err != nil {
+				return err
+			}
+			var n int
+			if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM analytics_rollups WHERE project_id = $1 AND dim LIKE $2", id, CountryBy(Trigger, "%")).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return nil
+			}
+			return addCountryRows(ctx, tx, id)
+		})
+		if err != nil {
+			return projects, fmt.Errorf("rollups: backfill %s per country: %w", id, err)
+		}
+		projects++
+	}
 	return projects, nil
+}
+
+// addCountryRows writes a project's per-country rows (CountryCross), counted
+// from its raw rows, for data written before they existed. Where retention
+// has pruned the raw rows they count nothing, which is what the raw scan
+// that answered a country filter before them counted too.
+func addCountryRows(ctx context.Context, tx *store.Tx, projectID string) error {
+	b, err := Recount(ctx, tx, projectID)
+	if err != nil {
+		return err
+	}
+	for k := range b {
+		if !strings.Contains(k.Dim, "@") {
+			delete(b, k)
+		}
+	}
+	return Write(ctx, tx, b)
+}
+
+func projectIDs(ctx context.Context, st *store.Store, q string, args ...any) ([]string, error) {
+	rows, err := st.Read().QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("rollups: backfill: %w", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("rollups: backfill: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("rollups: backfill: %w", err)
+	}
+	return ids, nil
 }
 
 // Backfiller runs Backfill as the start of a worker, so that an application

@@ -174,8 +174,34 @@ referer, referer_url, counted, created_at) VALUES ('c1', $1, 'click', 'link_1', 
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c := got[Key{ProjectID: p.ID, Kind: KindClick, Resource: "link_1", Dim: UTMSource, Grain: Bucket, Value: "a"}]; c == nil || c.N != 1 {
+		url := Key{ProjectID: p.ID, Kind: KindClick, Resource: "link_1", Dim: URL, Grain: Bucket, Value: "https://x.example/?utm_source=a"}
+		cross := Key{ProjectID: p.ID, Kind: KindClick, Dim: CountryBy(Device, "DE"), Grain: Day, Value: "Mobile"}
+		if c, d := got[url], got[cross]; c == nil || c.N != 1 || d == nil || d.N != 1 {
 			t.Fatalf("backfilled rollups %v", Diff(got, Batch{}, 50))
+		}
+		// Rollups written before the per-country rows existed get them.
+		if err := st.InTx(ctx, func(tx *store.Tx) error {
+			storetest.MustExec(t, tx, "DELETE FROM analytics_rollups WHERE dim LIKE '%@%'")
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		for i, want := range []int{1, 0} {
+			n, err := Backfill(ctx, st)
+			if err != nil || n != want {
+				t.Fatalf("per-country backfill %d: %d projects, %v; want %d", i, n, err, want)
+			}
+		}
+		got, err = Load(ctx, st.Read(), p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := Recount(ctx, st.Read(), p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := Diff(want, got, 10); len(d) > 0 {
+			t.Fatalf("after the per-country backfill: %v", d)
 		}
 	})
 }
