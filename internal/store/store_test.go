@@ -367,4 +367,3 @@ func TestSchemaCheckComparesVersionSets(t *testing.T) {
 		}
 	})
 }
-
